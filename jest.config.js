@@ -1,0 +1,28 @@
+/** Two layers: `unit` needs nothing running; `stack` runs against the local stack (emulators, workers, ComfyUI simulator), which its global setup starts. */
+const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }] };
+const moduleNameMapper = {
+  '^@vidgen/contract$': '<rootDir>/packages/contract/src/index.ts',
+  '^@vidgen/contract/admin$': '<rootDir>/packages/contract/src/admin/index.ts',
+  '^@vidgen/media$': '<rootDir>/packages/media/src/index.ts',
+  '^@vidgen/client$': '<rootDir>/packages/client/src/index.ts',
+  '^@vidgen/media/local-store-server$': '<rootDir>/packages/media/src/local-store-server.ts',
+};
+const common = { transform, moduleNameMapper, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
+
+module.exports = {
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/{packages/*,functions,gpu-worker,comfyui-sim,provider-sims,scripts}/test/**/*.test.ts'],
+    },
+    {
+      ...common,
+      displayName: 'stack',
+      testMatch: ['<rootDir>/test/{integration,e2e}/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+      setupFilesAfterEnv: ['<rootDir>/test/support/close-admin.ts'],
+    },
+  ],
+};
