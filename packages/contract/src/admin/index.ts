@@ -1,0 +1,5 @@
+export * from './job-repository';
+export * from './lease-keeper';
+export * from './lease-watch';
+export * from './progress-reporter';
+export * from './task-queue';

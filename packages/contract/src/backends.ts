@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import type { Backend, Tier } from './tiers';
+
+/**
+ * How the ComfyUI tiers pick a backend: `prefer-comfyui` uses our GPU workers when one is live with
+ * room and Replicate otherwise; the `-only` policies never use the other.
+ */
+export const BackendPolicySchema = z.enum(['prefer-comfyui', 'comfyui-only', 'replicate-only']);
+export type BackendPolicy = z.infer<typeof BackendPolicySchema>;
+
+export interface BackendSituation {
+  policy: BackendPolicy;
+  /** A live worker with room and this tier's models reports now. */
+  workerWithRoom: boolean;
+  /** A Replicate token and a model version for this tier are configured. */
+  replicateReady: boolean;
+  /** Veo's API key is configured. */
+  geminiReady: boolean;
+}
+
+/** `wait`: no backend now, but a worker may free up (Cloud Tasks retries); `unavailable`: none will. */
+export type BackendChoice = { kind: 'run'; backend: Backend } | { kind: 'wait' } | { kind: 'unavailable'; reason: string };
+
+export function chooseBackend(tier: Tier, situation: BackendSituation): BackendChoice {
+  if (tier === 'veo') {
+    return situation.geminiReady ? { kind: 'run', backend: 'gemini' } : { kind: 'unavailable', reason: 'No Gemini API key is configured for Veo.' };
+  }
+  const { policy, workerWithRoom, replicateReady } = situation;
+  if (policy === 'replicate-only') {
+    return replicateReady ? { kind: 'run', backend: 'replicate' } : { kind: 'unavailable', reason: `The backend policy is replicate-only, and Replicate is not configured for ${tier}.` };
+  }
+  if (workerWithRoom) return { kind: 'run', backend: 'comfyui' };
+  if (policy === 'prefer-comfyui' && replicateReady) return { kind: 'run', backend: 'replicate' };
+  return { kind: 'wait' };
+}

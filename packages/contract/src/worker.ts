@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { TierSchema } from './tiers';
+
+/** `workers/{workerId}`: how a GPU worker announces itself to the dispatcher. */
+export const WorkerRecordSchema = z.object({
+  workerId: z.string(),
+  url: z.string().describe('Base URL the dispatcher POSTs attempts to.'),
+  state: z.enum(['ready', 'draining']).describe('A draining worker finishes what it runs and takes nothing new.'),
+  capacity: z.number().int().min(1),
+  running: z.number().int().min(0),
+  tiersReady: z.array(TierSchema).describe('Tiers whose models and nodes this worker has.'),
+  modelsLoaded: z.array(z.string()).describe('Model files ComfyUI reports present.'),
+  comfyuiVersion: z.string().nullable(),
+  gpu: z.string().nullable(),
+  startedAt: z.date(),
+  heartbeatAt: z.date(),
+});
+export type WorkerRecord = z.infer<typeof WorkerRecordSchema>;
+
+/** A worker whose heartbeat is older than this is not dispatched to. */
+export const WORKER_STALE_AFTER_MS = 15_000;
+
+/**
+ * Workers that can take an attempt at `tier` now, best first: ready, fresh, with room, the tier's
+ * models present, least loaded.
+ */
+export function rankWorkers(workers: WorkerRecord[], tier: z.infer<typeof TierSchema>, now: Date): WorkerRecord[] {
+  return workers
+    .filter((w) => w.state === 'ready' && now.getTime() - w.heartbeatAt.getTime() < WORKER_STALE_AFTER_MS)
+    .filter((w) => w.running < w.capacity && w.tiersReady.includes(tier))
+    .sort((a, b) => a.running / a.capacity - b.running / b.capacity || a.workerId.localeCompare(b.workerId));
+}
