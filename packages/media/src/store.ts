@@ -1,0 +1,53 @@
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { JobError, type Output } from '@vidgen/contract';
+import type { Encoded } from './encode';
+
+/** Where finished videos and posters go. Objects are streamed in; nothing is held whole in memory. */
+export interface ObjectStore {
+  /** Streams `body` to `path`; resolves with the URL a client downloads it from. */
+  put(path: string, body: Readable, options: { contentType: string }): Promise<{ downloadUrl: string; sizeBytes: number }>;
+  /** Reads an object (a caller's reference image); rejects when it does not exist. */
+  read(path: string): Promise<{ body: Readable; contentType: string; sizeBytes: number }>;
+}
+
+/** Reads a whole object into memory, refusing one above `maxBytes` (reference images are small). */
+export async function readSmallObject(store: ObjectStore, path: string, maxBytes: number): Promise<{ bytes: Buffer; contentType: string }> {
+  const { body, contentType, sizeBytes } = await store.read(path);
+  if (sizeBytes > maxBytes) {
+    body.destroy();
+    throw new Error(`${path} is ${sizeBytes} bytes, more than the ${maxBytes} allowed`);
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk as Buffer);
+  return { bytes: Buffer.concat(chunks), contentType };
+}
+
+/** Storage paths of an attempt's output: per attempt, so a late writer can never replace the winner's file. */
+export function outputPaths(ownerUid: string, jobId: string, attemptIndex: number): { video: string; poster: string } {
+  const base = `videos/${ownerUid}/${jobId}/attempt-${attemptIndex}`;
+  return { video: `${base}.mp4`, poster: `${base}.jpg` };
+}
+
+/** Uploads an encoded video and its poster and describes them as the job's `output`. */
+export async function publishOutput(store: ObjectStore, encoded: Encoded, paths: { video: string; poster: string }): Promise<Output> {
+  try {
+    const video = await store.put(paths.video, createReadStream(encoded.video), { contentType: 'video/mp4' });
+    const poster = await store.put(paths.poster, createReadStream(encoded.poster), { contentType: 'image/jpeg' });
+    return {
+      storagePath: paths.video,
+      downloadUrl: video.downloadUrl,
+      mimeType: 'video/mp4',
+      width: encoded.info.width,
+      height: encoded.info.height,
+      frameCount: encoded.info.frameCount,
+      fps: encoded.info.fps,
+      durationSeconds: Math.round(encoded.info.durationSeconds * 1000) / 1000,
+      sizeBytes: video.sizeBytes,
+      posterPath: paths.poster,
+      posterUrl: poster.downloadUrl,
+    };
+  } catch (error) {
+    throw new JobError('storage_failed', `The video could not be stored: ${(error as Error).message}`, { cause: error });
+  }
+}
