@@ -1,0 +1,35 @@
+import { extname } from 'node:path';
+import { JobError, resolveTierParams, type Job } from '@vidgen/contract';
+import { readSmallObject } from '@vidgen/media';
+import type { Graph } from '../comfy/client';
+import { animateDiffValues, buildAnimateDiffGraph, buildSvdGraph, svdValues } from '../comfy/workflows';
+import type { WorkerServices } from '../services';
+
+const REFERENCE_IMAGE_MAX_BYTES = 10 * 1024 * 1024;
+
+/**
+ * The ComfyUI graph for the job's current attempt. SVD with a reference image first copies the
+ * image from Storage into ComfyUI's input folder (`/upload/image`) and uses the name ComfyUI returns.
+ */
+export async function prepareGraph(services: WorkerServices, job: Job, jobId: string): Promise<Graph> {
+  const attempt = job.attempt!;
+  const params = resolveTierParams(attempt.tier, job.request);
+  const seed = job.request.seed ?? Math.floor(Math.random() * 2 ** 32);
+  const request = { ...job.request, seed };
+  const prefix = `vidgen/${jobId}-a${attempt.index}`;
+  switch (attempt.tier) {
+    case 'animatediff':
+      return buildAnimateDiffGraph(services.workflows.animatediff, animateDiffValues(params, request, prefix));
+    case 'svd': {
+      const path = job.request.referenceImagePath;
+      if (!path) return buildSvdGraph(services.workflows.svd, svdValues(params, request, prefix, null), 'text');
+      const image = await readSmallObject(services.store, path, REFERENCE_IMAGE_MAX_BYTES).catch((error: Error) => {
+        throw new JobError('reference_image_missing', `The reference image ${path} could not be read: ${error.message}`);
+      });
+      const name = await services.comfy.uploadImage(`${jobId}-a${attempt.index}${extname(path).toLowerCase()}`, new Blob([image.bytes], { type: image.contentType }));
+      return buildSvdGraph(services.workflows.svd, svdValues(params, request, prefix, name), 'image');
+    }
+    case 'veo':
+      throw new JobError('tier_unavailable', 'Veo does not run on GPU workers.');
+  }
+}

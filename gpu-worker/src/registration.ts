@@ -1,0 +1,78 @@
+import { COLLECTIONS, type Tier, type WorkerRecord } from '@vidgen/contract';
+import type { AttemptManager } from './attempts/attempt-manager';
+import { inspectComfy } from './health';
+import type { WorkerServices } from './services';
+
+/** How often the worker re-reads ComfyUI's models and nodes for its record. */
+const INSPECT_EVERY_MS = 60_000;
+
+/**
+ * Keeps `workers/{workerId}` current: URL, capacity, running count, the tiers whose models and nodes
+ * ComfyUI has, and a heartbeat. The dispatcher only offers work to fresh, ready records.
+ */
+export class WorkerRegistration {
+  private timer: NodeJS.Timeout | null = null;
+  private readonly startedAt = new Date();
+  private ready: Tier[] = [];
+  private modelsLoaded: string[] = [];
+  private comfyuiVersion: string | null = null;
+  private gpu: string | null = null;
+  private inspectedAt = 0;
+
+  constructor(private readonly services: WorkerServices, private readonly manager: AttemptManager, private readonly url: string) {
+    manager.on('changed', () => void this.beat());
+  }
+
+  /** The tiers whose nodes and models ComfyUI had at the last inspection. */
+  get tiersReady(): Tier[] {
+    return this.ready;
+  }
+
+  private get ref() {
+    return this.services.db.collection(COLLECTIONS.workers).doc(this.services.config.WORKER_ID);
+  }
+
+  async start(): Promise<void> {
+    await this.beat();
+    this.timer = setInterval(() => void this.beat(), this.services.config.HEARTBEAT_SECONDS * 1000);
+    this.timer.unref();
+  }
+
+  async beat(): Promise<void> {
+    const { config, log } = this.services;
+    try {
+      if (Date.now() - this.inspectedAt > INSPECT_EVERY_MS) await this.inspect();
+      const record: WorkerRecord = {
+        workerId: config.WORKER_ID,
+        url: this.url,
+        state: this.manager.isDraining ? 'draining' : 'ready',
+        capacity: config.MAX_CONCURRENT_JOBS,
+        running: this.manager.load,
+        tiersReady: this.ready,
+        modelsLoaded: this.modelsLoaded,
+        comfyuiVersion: this.comfyuiVersion,
+        gpu: this.gpu,
+        startedAt: this.startedAt,
+        heartbeatAt: new Date(),
+      };
+      await this.ref.set(record);
+    } catch (error) {
+      log.warn({ err: (error as Error).message }, 'Heartbeat failed');
+    }
+  }
+
+  private async inspect(): Promise<void> {
+    const report = await inspectComfy(this.services);
+    this.ready = report.workflows.filter((w) => w.ready).map((w) => w.tier);
+    this.modelsLoaded = report.workflows.flatMap((w) => w.modelsPresent);
+    this.comfyuiVersion = report.comfyuiVersion;
+    this.gpu = report.gpu?.name ?? null;
+    this.inspectedAt = report.reachable ? Date.now() : 0;
+  }
+
+  /** Removes the record so that dispatch stops at once rather than after the heartbeat goes stale. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.ref.delete().catch(() => undefined);
+  }
+}
