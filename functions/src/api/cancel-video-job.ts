@@ -1,0 +1,25 @@
+import { logger } from 'firebase-functions';
+import { HttpsError, type CallableRequest } from 'firebase-functions/v2/https';
+import { cancelJob, CancelVideoJobRequestSchema, type JobState } from '@vidgen/contract';
+import type { Services } from '../services';
+import { parseInput, requireUser } from './callable-errors';
+
+/**
+ * Cancels the caller's job. A queued job ends at once; a running worker sees the job turn
+ * `cancelled` through its listener, interrupts ComfyUI, and its fenced writes are refused from then on.
+ */
+export async function cancelVideoJob(request: CallableRequest<unknown>, services: Services): Promise<{ state: JobState }> {
+  const uid = requireUser(request);
+  const { jobId } = parseInput(CancelVideoJobRequestSchema, request.data);
+  const job = await services.jobs.get(jobId);
+  if (!job) throw new HttpsError('not-found', `No job ${jobId}.`);
+  if (job.ownerUid !== uid) throw new HttpsError('permission-denied', 'You can only cancel your own jobs.');
+
+  const result = await services.jobs.transition(jobId, (current, now) => cancelJob(current, { now }));
+  if (result.ok) {
+    logger.info('Job cancelled', { jobId, uid });
+    return { state: result.job.state };
+  }
+  const latest = await services.jobs.get(jobId);
+  return { state: latest?.state ?? job.state };
+}

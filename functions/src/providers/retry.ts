@@ -1,0 +1,30 @@
+import { backOff } from 'exponential-backoff';
+import { JobError } from '@vidgen/contract';
+
+export interface RetryOptions {
+  tries: number;
+  firstDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryOptions = { tries: 4, firstDelayMs: 2000, maxDelayMs: 30_000 };
+
+/** Whether a call is worth repeating now: rate limits and server errors, never bad requests. */
+export function isTransient(error: unknown): boolean {
+  return JobError.is(error, 'provider_rate_limited') || JobError.is(error, 'provider_unavailable');
+}
+
+/**
+ * Calls `call` until it succeeds or fails for good, sleeping with full-jitter exponential backoff
+ * between tries; gives up early when `signal` aborts.
+ */
+export function withBackoff<T>(call: () => Promise<T>, options: RetryOptions, signal?: AbortSignal): Promise<T> {
+  return backOff(call, {
+    numOfAttempts: options.tries,
+    startingDelay: options.firstDelayMs,
+    maxDelay: options.maxDelayMs,
+    timeMultiple: 2,
+    jitter: 'full',
+    retry: (error: unknown) => !signal?.aborted && isTransient(error),
+  });
+}

@@ -1,0 +1,55 @@
+import { mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getApps, initializeApp, type App } from 'firebase-admin/app';
+import { getFirestore, type Firestore } from 'firebase-admin/firestore';
+import { getFunctions, type Functions } from 'firebase-admin/functions';
+import { JobRepository } from '@vidgen/contract/admin';
+import { CloudObjectStore, LocalObjectStore, resolveTools, type ObjectStore } from '@vidgen/media';
+import { localStoreDir, localStoreUrl, storageBucket } from './config';
+
+export interface Services {
+  app: App;
+  db: Firestore;
+  jobs: JobRepository;
+  taskQueues: Functions;
+}
+
+export interface OutputServices {
+  store: ObjectStore;
+  tools: { ffmpeg: string; ffprobe: string };
+  workDir: string;
+}
+
+let services: Services | undefined;
+let outputs: OutputServices | undefined;
+
+/** The Admin SDK handles, made on first use rather than at import, so loading the module does no I/O. */
+export function getServices(): Services {
+  if (!services) {
+    const app = getApps()[0] ?? initializeApp();
+    const db = getFirestore(app);
+    db.settings({ ignoreUndefinedProperties: true });
+    services = { app, db, jobs: new JobRepository(db), taskQueues: getFunctions(app) };
+  }
+  return services;
+}
+
+/**
+ * Where hosted providers' videos go: Cloud Storage, or in the local stack (functions emulator with
+ * LOCAL_STORE_DIR set) the same local object store the workers write to.
+ */
+export async function getOutputServices(): Promise<OutputServices> {
+  if (!outputs) {
+    const { app } = getServices();
+    const bucket = storageBucket.value() || undefined;
+    const local = process.env.FUNCTIONS_EMULATOR === 'true' && localStoreDir.value();
+    const store: ObjectStore = local
+      ? new LocalObjectStore(localStoreDir.value(), bucket ?? `${process.env.GCLOUD_PROJECT}.appspot.com`, localStoreUrl.value())
+      : new CloudObjectStore(app, bucket);
+    const workDir = join(tmpdir(), 'vidgen-functions');
+    await mkdir(workDir, { recursive: true });
+    outputs = { store, tools: resolveTools({}), workDir };
+  }
+  return outputs;
+}
