@@ -1,0 +1,322 @@
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
+import { chooseFirestoreEmulator, gcloudFirestoreProcess } from './firestore-emulator';
+import { httpReady, ManagedProcess } from './managed-process';
+import { DEFAULT_PORTS, HOST, PROJECT_ID, REGION, type Ports } from './ports';
+import { startWatchdogTicker } from './watchdog-ticker';
+import { SIMULATED_VERSIONS } from './provider-versions';
+
+export const ROOT = resolve(__dirname, '..', '..');
+
+export interface StackTiming {
+  /** Worker lease length; the watchdog hands an attempt back this long after its worker dies. */
+  leaseSeconds: number;
+  heartbeatSeconds: number;
+  watchdogTickSeconds: number;
+  /** How long an attempt waits for a worker with room before failing over. */
+  workerWaitSeconds: number;
+  historyPollSeconds: number;
+  stallTimeoutSeconds: number;
+  /** Simulated sampler step time on the ComfyUI simulator. */
+  simStepMs: number;
+}
+
+export interface StackOptions {
+  /** A `demo-` project id: the emulators need no credentials for one, and nothing can reach production. */
+  projectId: string;
+  /** The functions' BACKEND_POLICY (default prefer-comfyui). */
+  backendPolicy?: 'prefer-comfyui' | 'comfyui-only' | 'replicate-only';
+  workers: number;
+  ports: Ports;
+  timing: StackTiming;
+  stateDir: string;
+  maxActiveJobsPerUser: number;
+}
+
+export const DEMO_OPTIONS: StackOptions = {
+  projectId: PROJECT_ID,
+  workers: 1,
+  ports: { ...DEFAULT_PORTS },
+  timing: { leaseSeconds: 30, heartbeatSeconds: 5, watchdogTickSeconds: 10, workerWaitSeconds: 120, historyPollSeconds: 5, stallTimeoutSeconds: 120, simStepMs: 250 },
+  stateDir: join(ROOT, '.stack'),
+  maxActiveJobsPerUser: 5,
+};
+
+export interface StackState {
+  projectId: string;
+  region: string;
+  ports: Ports;
+  storeDir: string;
+  timing: StackTiming;
+  workers: Array<{ workerId: string; url: string; pid: number | undefined; comfyuiUrl: string; comfyuiPid: number | undefined }>;
+}
+
+export interface Stack {
+  state: StackState;
+  stop(): Promise<void>;
+}
+
+/** Environment every process of the stack shares, so each SDK finds the emulators. */
+export function emulatorEnv(ports: Ports, projectId: string): Record<string, string> {
+  return {
+    GCLOUD_PROJECT: projectId,
+    GOOGLE_CLOUD_PROJECT: projectId,
+    FIRESTORE_EMULATOR_HOST: `${HOST}:${ports.firestore}`,
+    FIREBASE_AUTH_EMULATOR_HOST: `${HOST}:${ports.auth}`,
+    CLOUD_TASKS_EMULATOR_HOST: `${HOST}:${ports.tasks}`,
+    // Nothing local is a GCE metadata server; without this, auth libraries probe for one off-machine.
+    METADATA_SERVER_DETECTION: 'none',
+  };
+}
+
+/**
+ * Writes the functions' settings for this stack's project to `functions/.env.<projectId>` (read by
+ * the emulator for that project only), and the local secrets to `.secret.local`, which every local
+ * stack shares: the same fixed worker secret and the simulators' keys.
+ */
+function writeFunctionsEnv(options: StackOptions, storeDir: string): void {
+  const { ports } = options;
+  const override = join(ROOT, 'functions', '.env.local');
+  if (existsSync(override)) {
+    throw new Error(`${override} exists and would override this stack's function settings (firebase-tools writes it when it had to ask for a parameter); delete it`);
+  }
+  // Every parameter is given: for one without a value the emulator would ask, and save the answer to
+  // functions/.env.local, which then overrides the settings of every later stack.
+  const env: Record<string, string | number> = {
+    WORKER_WAIT_SECONDS: options.timing.workerWaitSeconds,
+    WORKER_REQUEST_TIMEOUT_SECONDS: 10,
+    STORAGE_BUCKET: `${options.projectId}.appspot.com`,
+    VEO_MODEL: 'veo-3.1-generate-preview',
+    VEO_TIMEOUT_SECONDS: 120,
+    VEO_COST_PER_SECOND: '0.40',
+    REPLICATE_TIMEOUT_SECONDS: 120,
+    REPLICATE_COST_PER_SECOND: '0.000975',
+    MAX_ACTIVE_JOBS_PER_USER: options.maxActiveJobsPerUser,
+    ENFORCE_APP_CHECK: 'false',
+    BACKEND_POLICY: options.backendPolicy ?? 'prefer-comfyui',
+    LOCAL_STORE_DIR: storeDir,
+    LOCAL_STORE_URL: `http://${HOST}:${ports.store}`,
+    GEMINI_API_BASE_URL: `http://${HOST}:${ports.veo}`,
+    VEO_POLL_SECONDS: 1,
+    REPLICATE_BASE_URL: `http://${HOST}:${ports.replicate}/v1`,
+    REPLICATE_ANIMATEDIFF_VERSION: SIMULATED_VERSIONS.animatediff,
+    REPLICATE_SVD_VERSION: SIMULATED_VERSIONS.svd,
+    REPLICATE_POLL_SECONDS: 1,
+    PROVIDER_RETRY_FIRST_DELAY_MS: 200,
+  };
+  const lines = (values: Record<string, string | number>) => Object.entries(values).map(([k, v]) => `${k}=${v}\n`).join('');
+  writeFileSync(join(ROOT, 'functions', `.env.${options.projectId}`), lines(env));
+  writeFileSync(join(ROOT, 'functions', '.secret.local'), lines(LOCAL_SECRETS));
+}
+
+/**
+ * Secrets of every local stack. Not secret at all: the emulators run on 127.0.0.1 only, and the
+ * provider keys are what the simulators accept.
+ */
+export const LOCAL_SECRETS = {
+  WORKER_SHARED_SECRET: 'local-stack-worker-secret-not-for-production',
+  GEMINI_API_KEY: 'simulated-gemini-key',
+  REPLICATE_API_TOKEN: 'simulated-replicate-token',
+};
+
+function usesDefaultPorts(options: StackOptions): boolean {
+  return JSON.stringify(options.ports) === JSON.stringify(DEFAULT_PORTS);
+}
+
+/** The file the demo page fetches to learn where this stack listens. */
+export const DEMO_CONFIG_FILE = 'stack-config.json';
+
+/**
+ * The folder the Hosting emulator serves the demo page from, with this stack's
+ * {@link DEMO_CONFIG_FILE} in it. `npm start` serves demo/public itself; a stack on other ports (the
+ * tests') serves a copy in its state folder, so that two stacks never share the config file.
+ */
+function prepareDemoPage(options: StackOptions): string {
+  const source = join(ROOT, 'demo', 'public');
+  let publicDir = source;
+  if (!usesDefaultPorts(options)) {
+    publicDir = join(options.stateDir, 'demo-public');
+    rmSync(publicDir, { recursive: true, force: true });
+    cpSync(source, publicDir, { recursive: true, filter: (path) => basename(path) !== DEMO_CONFIG_FILE });
+  }
+  const { ports, projectId } = options;
+  const config = {
+    projectId,
+    // The Auth emulator accepts any API key; the web SDK only needs one to be set.
+    apiKey: 'demo-api-key',
+    region: REGION,
+    // Where functions and workers store videos when STORAGE_BUCKET is unset: the project's default bucket.
+    storageBucket: `${projectId}.appspot.com`,
+    emulators: { host: HOST, auth: ports.auth, firestore: ports.firestore, functions: ports.functions, storage: ports.store },
+    // The local stack always runs the ComfyUI simulator and the Veo and Replicate simulators.
+    simulated: { gpu: true, veo: true, replicate: true },
+  };
+  writeFileSync(join(publicDir, DEMO_CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
+  return publicDir;
+}
+
+/**
+ * firebase-tools reads emulator ports from its config file: a stack on other ports gets a copy of
+ * firebase.json beside it (so relative paths hold) with its ports and its own demo page folder.
+ */
+function firebaseConfig(options: StackOptions, demoPublicDir: string): string | null {
+  if (usesDefaultPorts(options)) return null;
+  const config = JSON.parse(readFileSync(join(ROOT, 'firebase.json'), 'utf8')) as { emulators: Record<string, { host?: string; port?: number }>; hosting: { public: string } };
+  for (const name of ['auth', 'functions', 'tasks', 'hosting', 'hub', 'logging'] as const) {
+    config.emulators[name] = { host: HOST, port: options.ports[name] };
+  }
+  config.emulators.firestore = { host: HOST, port: options.ports.firestore };
+  config.hosting.public = relative(ROOT, demoPublicDir);
+  const file = join(ROOT, `firebase.${options.projectId}.local.json`);
+  writeFileSync(file, JSON.stringify(config, null, 2));
+  return file;
+}
+
+function firebaseReady(logFile: string): () => Promise<boolean> {
+  return async () => readFileSync(logFile, 'utf8').includes('All emulators ready');
+}
+
+/**
+ * Starts the whole local stack and resolves once every part serves: Firestore emulator, firebase-tools
+ * emulators (auth, functions, tasks, and hosting for the demo page), a local object store, and per worker a ComfyUI simulator and a
+ * GPU worker. Everything listens on 127.0.0.1.
+ */
+export async function startStack(options: StackOptions, onStep: (message: string) => void = () => undefined): Promise<Stack> {
+  const { ports, timing, stateDir } = options;
+  const logDir = join(stateDir, 'logs');
+  const storeDir = join(stateDir, 'storage');
+  mkdirSync(logDir, { recursive: true });
+  mkdirSync(storeDir, { recursive: true });
+  const secret = LOCAL_SECRETS.WORKER_SHARED_SECRET;
+  writeFunctionsEnv(options, storeDir);
+  const env = emulatorEnv(ports, options.projectId);
+  Object.assign(process.env, env);
+  const started: ManagedProcess[] = [];
+  const stopAll = async () => {
+    for (const proc of [...started].reverse()) await proc.stop();
+  };
+
+  try {
+    const firestore = chooseFirestoreEmulator();
+    if (firestore.kind === 'gcloud') {
+      onStep('Starting the Firestore emulator (Google Cloud CLI)');
+      const proc = gcloudFirestoreProcess({ script: firestore.script, host: HOST, port: ports.firestore, projectId: options.projectId, rules: join(ROOT, 'firestore.rules'), logFile: join(logDir, 'firestore.log') });
+      started.push(proc);
+      await proc.start();
+    }
+
+    onStep('Starting the Firebase emulators (auth, functions, tasks, hosting)');
+    const firebaseLog = join(logDir, 'firebase.log');
+    writeFileSync(firebaseLog, '');
+    const config = firebaseConfig(options, prepareDemoPage(options));
+    const only = ['auth', 'functions', 'tasks', 'hosting', ...(firestore.kind === 'firebase' ? ['firestore'] : [])].join(',');
+    const firebase = new ManagedProcess({
+      name: 'firebase-emulators',
+      command: join(ROOT, 'node_modules', '.bin', 'firebase'),
+      args: ['emulators:start', '--only', only, '--project', options.projectId, ...(config ? ['--config', config] : [])],
+      cwd: ROOT,
+      env,
+      logFile: firebaseLog,
+      ready: firebaseReady(firebaseLog),
+      readyTimeoutMs: 120_000,
+    });
+    started.push(firebase);
+    await firebase.start();
+
+    onStep('Starting the local object store');
+    const store = new ManagedProcess({
+      name: 'store',
+      command: process.execPath,
+      args: [join(ROOT, 'packages', 'media', 'dist', 'serve-local-store.js')],
+      env: { LOCAL_STORE_DIR: storeDir, HOST, PORT: String(ports.store) },
+      logFile: join(logDir, 'store.log'),
+      ready: httpReady(`http://${HOST}:${ports.store}/health`),
+    });
+    started.push(store);
+    await store.start();
+
+    {
+      onStep('Starting the Veo (Gemini API) and Replicate simulators');
+      for (const [kind, port, flag, key] of [['veo', ports.veo, '--api-key', LOCAL_SECRETS.GEMINI_API_KEY], ['replicate', ports.replicate, '--token', LOCAL_SECRETS.REPLICATE_API_TOKEN]] as const) {
+        const proc = new ManagedProcess({
+          name: `${kind}-sim`,
+          command: process.execPath,
+          args: [join(ROOT, 'provider-sims', 'dist', 'index.js'), kind, '--host', HOST, '--port', String(port), flag, key, '--scale', '0.25'],
+          logFile: join(logDir, `${kind}-sim.log`),
+          ready: httpReady(`http://${HOST}:${port}/sim/state`),
+        });
+        started.push(proc);
+        await proc.start();
+      }
+    }
+
+    const workers: StackState['workers'] = [];
+    const state: StackState = { projectId: options.projectId, region: REGION, ports, storeDir, timing, workers };
+    const saveState = () => writeFileSync(join(stateDir, 'stack.json'), JSON.stringify(state, null, 2));
+    for (let i = 0; i < options.workers; i += 1) {
+      const workerId = `local-worker-${i + 1}`;
+      const comfyPort = ports.comfyui + i;
+      const workerPort = ports.worker + i;
+      onStep(`Starting ComfyUI simulator ${i + 1} and GPU worker ${i + 1}`);
+      const comfy = new ManagedProcess({
+        name: `comfyui-sim-${i + 1}`,
+        command: process.execPath,
+        args: [join(ROOT, 'comfyui-sim', 'dist', 'index.js'), '--host', HOST, '--port', String(comfyPort), '--data-dir', join(stateDir, `comfyui-${i + 1}`), '--step-ms', String(timing.simStepMs)],
+        logFile: join(logDir, `comfyui-sim-${i + 1}.log`),
+        ready: httpReady(`http://${HOST}:${comfyPort}/system_stats`),
+        restart: true,
+      });
+      started.push(comfy);
+      await comfy.start();
+      const worker = new ManagedProcess({
+        name: workerId,
+        command: process.execPath,
+        args: [join(ROOT, 'gpu-worker', 'dist', 'index.js')],
+        env: {
+          ...env,
+          WORKER_ID: workerId,
+          HOST,
+          PORT: String(workerPort),
+          WORKER_PUBLIC_URL: `http://${HOST}:${workerPort}`,
+          WORKER_SHARED_SECRET: secret,
+          COMFYUI_URL: `http://${HOST}:${comfyPort}`,
+          LEASE_SECONDS: String(timing.leaseSeconds),
+          HEARTBEAT_SECONDS: String(timing.heartbeatSeconds),
+          HISTORY_POLL_SECONDS: String(timing.historyPollSeconds),
+          STALL_TIMEOUT_SECONDS: String(timing.stallTimeoutSeconds),
+          STORE: 'local',
+          LOCAL_STORE_DIR: storeDir,
+          LOCAL_STORE_URL: `http://${HOST}:${ports.store}`,
+          WORK_DIR: join(stateDir, `work-${i + 1}`),
+        },
+        logFile: join(logDir, `${workerId}.log`),
+        ready: httpReady(`http://${HOST}:${workerPort}/health`),
+        restart: true,
+      });
+      started.push(worker);
+      await worker.start();
+      const entry = { workerId, url: `http://${HOST}:${workerPort}`, pid: worker.pid, comfyuiUrl: `http://${HOST}:${comfyPort}`, comfyuiPid: comfy.pid };
+      worker.onRestart = () => {
+        entry.pid = worker.pid;
+        saveState();
+      };
+      comfy.onRestart = () => {
+        entry.comfyuiPid = comfy.pid;
+        saveState();
+      };
+      workers.push(entry);
+    }
+    saveState();
+    const ticker = startWatchdogTicker(timing.watchdogTickSeconds * 1000);
+    return {
+      state,
+      stop: async () => {
+        ticker.stop();
+        await stopAll();
+      },
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

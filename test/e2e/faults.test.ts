@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import { adminDb, deliverRunAttempt } from '../support/admin';
+import { setStepMs, simControl } from '../support/comfy-sim';
+import { stackState } from '../support/stack-state';
+import { isTerminalJob, signedInUser, watchJob, type WebUser } from '../support/web-client';
+
+jest.setTimeout(150_000);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Faults a ComfyUI process or its socket can throw at a job: each job still ends correctly. */
+describe('fault injection', () => {
+  let user: WebUser;
+  beforeAll(async () => {
+    user = await signedInUser();
+  });
+  afterEach(async () => {
+    await simControl('/sim/faults', undefined, 'DELETE').catch(() => undefined);
+    await setStepMs(60).catch(() => undefined);
+  });
+  afterAll(() => user.close());
+
+  async function run(prompt: string) {
+    const { jobId } = await user.createVideoJob({ prompt, model: 'animatediff' });
+    const watch = watchJob(user, jobId);
+    const done = await watch.until(isTerminalJob, 120_000);
+    watch.stop();
+    return { jobId, done };
+  }
+
+  async function outputsOf(jobId: string): Promise<string[]> {
+    const { storeDir, projectId } = stackState();
+    const { readdir } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    const { uid } = user;
+    const files = await readdir(join(storeDir, `${projectId}.appspot.com`, 'videos', uid, jobId)).catch(() => [] as string[]);
+    return files.filter((f) => f.endsWith('.mp4'));
+  }
+
+  it('a dropped and restored WebSocket loses nothing', async () => {
+    const marker = `drop-${randomUUID()}`;
+    await simControl('/sim/faults', { kind: 'drop_socket', promptContains: marker, atStep: 5 });
+    const { jobId, done } = await run(`${marker} a kite over dunes`);
+    expect(done.state).toBe('succeeded');
+    expect(done.attempts).toHaveLength(1);
+    expect(await outputsOf(jobId)).toEqual(['attempt-0.mp4']);
+  });
+
+  it('ComfyUI dying mid-sampling: the prompt is reported lost and retried on the same tier', async () => {
+    const marker = `exit-${randomUUID()}`;
+    await simControl('/sim/faults', { kind: 'exit', promptContains: marker, atStep: 3 });
+    const { jobId, done } = await run(`${marker} a clock tower`);
+    expect(done.state).toBe('succeeded');
+    expect(done.attempts.length).toBeGreaterThanOrEqual(2);
+    const failures = done.attempts.filter((a: { outcome: string }) => a.outcome === 'failed');
+    for (const failure of failures) expect(['comfyui_prompt_lost', 'comfyui_unreachable']).toContain(failure.error.code);
+    expect(done.attempts.at(-1)).toMatchObject({ tier: 'animatediff', outcome: 'succeeded' });
+    expect(await outputsOf(jobId)).toEqual([`attempt-${done.attempts.length - 1}.mp4`]);
+  });
+
+  it('ComfyUI stuck without events: the attempt stalls out and is retried', async () => {
+    const marker = `stuck-${randomUUID()}`;
+    await simControl('/sim/faults', { kind: 'stuck', promptContains: marker, atStep: 2 });
+    const { done } = await run(`${marker} a frozen lake`);
+    expect(done.state).toBe('succeeded');
+    const failures = done.attempts.filter((a: { outcome: string }) => a.outcome === 'failed');
+    expect(failures.length).toBeGreaterThanOrEqual(1);
+    for (const failure of failures) expect(failure.error).toMatchObject({ code: 'comfyui_stalled', retryable: true });
+  });
+
+  it('a prompt ComfyUI silently forgets is reported lost and retried', async () => {
+    const marker = `lose-${randomUUID()}`;
+    await simControl('/sim/faults', { kind: 'lose_prompt', promptContains: marker, atStep: 2 });
+    const { done } = await run(`${marker} a lantern`);
+    expect(done.state).toBe('succeeded');
+    expect(done.attempts[0].error.code).toBe('comfyui_prompt_lost');
+  });
+
+  it('a late duplicate of a finished attempt\'s task changes nothing', async () => {
+    const { jobId, done } = await run(`a paper lantern ${randomUUID()}`);
+    expect(done.state).toBe('succeeded');
+    await deliverRunAttempt(jobId, 0, `${jobId}-late-duplicate`);
+    await sleep(2500);
+    const after = (await adminDb().doc(`jobs/${jobId}`).get()).data()!;
+    expect(after.updatedAt.toMillis()).toBe(done.updatedAt.toMillis());
+    expect(after.attempts).toHaveLength(1);
+  });
+
+  it('a task for a cancelled job runs nothing', async () => {
+    const { jobId } = await user.createVideoJob({ prompt: `never to be made ${randomUUID()}`, model: 'animatediff' });
+    expect((await user.cancelVideoJob(jobId)).state).toBe('cancelled');
+    const cancelled = (await adminDb().doc(`jobs/${jobId}`).get()).data()!;
+    await deliverRunAttempt(jobId, 0, `${jobId}-after-cancel`);
+    await sleep(2500);
+    const after = (await adminDb().doc(`jobs/${jobId}`).get()).data()!;
+    expect(after.state).toBe('cancelled');
+    expect(after.updatedAt.toMillis()).toBe(cancelled.updatedAt.toMillis());
+    expect(after.output).toBeNull();
+    expect(after.attempts.every((a: { outcome: string }) => a.outcome === 'cancelled')).toBe(true);
+  });
+});

@@ -1,0 +1,132 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, createReadStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { LocalObjectStore } from '@vidgen/media';
+import { adminDb } from '../support/admin';
+import { simControl } from '../support/comfy-sim';
+import { downloadAndProbe } from '../support/media';
+import { clearProviderScripts, providerState, scriptProvider } from '../support/provider-sims';
+import { stackState } from '../support/stack-state';
+import { isTerminalJob, signedInUser, watchJob, type WebUser } from '../support/web-client';
+
+jest.setTimeout(120_000);
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const ffmpeg = (require('@ffmpeg-installer/ffmpeg') as { path: string }).path;
+const dir = mkdtempSync(join(tmpdir(), 'vidgen-svd-'));
+
+/** Puts a PNG where the client's Storage upload would have put it (there is no Storage emulator here). */
+async function uploadReferenceImage(uid: string): Promise<string> {
+  const file = join(dir, `${uid}.png`);
+  execFileSync(ffmpeg, ['-y', '-v', 'error', '-f', 'lavfi', '-i', 'testsrc=s=640x360', '-frames:v', '1', file]);
+  const path = `uploads/${uid}/reference.png`;
+  const { storeDir, projectId } = stackState();
+  await new LocalObjectStore(storeDir, `${projectId}.appspot.com`, 'http://127.0.0.1').put(path, createReadStream(file), { contentType: 'image/png' });
+  return path;
+}
+
+async function finish(user: WebUser, jobId: string) {
+  const watch = watchJob(user, jobId);
+  const done = await watch.until(isTerminalJob, 100_000);
+  watch.stop();
+  return done;
+}
+
+describe('SVD on the GPU worker', () => {
+  let user: WebUser;
+  beforeAll(async () => {
+    user = await signedInUser();
+  });
+  afterAll(() => user.close());
+
+  it('animates a reference image (image-to-video, uploaded to ComfyUI first)', async () => {
+    const referenceImagePath = await uploadReferenceImage(user.uid);
+    const { jobId } = await user.createVideoJob({ prompt: 'the scene slowly comes alive', model: 'svd', referenceImagePath });
+    const done = await finish(user, jobId);
+    expect(done.state).toBe('succeeded');
+    expect(done.attempts).toEqual([expect.objectContaining({ tier: 'svd', backend: 'comfyui', outcome: 'succeeded' })]);
+    const video = await downloadAndProbe(done.output.downloadUrl, join(dir, 'svd-image.mp4'));
+    expect(video.probe).toMatchObject({ codec: 'h264', width: 1024, height: 576, frames: 25 });
+    const histories = (await simControl('/history')) as Array<Record<string, { prompt: [number, string, Record<string, { class_type: string; inputs: Record<string, unknown> }>] }>>;
+    const graph = histories.flatMap((h) => Object.values(h)).map((e) => e.prompt[2]).find((g) => Object.values(g).some((n) => String(n.inputs.filename_prefix ?? '').includes(jobId)))!;
+    const classes = Object.values(graph).map((n) => n.class_type);
+    expect(classes).toContain('LoadImage');
+    expect(classes).not.toContain('CheckpointLoaderSimple');
+  });
+
+  it('makes a still first when there is no reference image (text-to-video)', async () => {
+    const { jobId } = await user.createVideoJob({ prompt: 'a field of sunflowers', model: 'svd', aspectRatio: '9:16' });
+    const done = await finish(user, jobId);
+    expect(done.state).toBe('succeeded');
+    expect(done.output).toMatchObject({ width: 576, height: 1024, frameCount: 25 });
+  });
+
+  it('fails with a clear code when the reference image is not in Storage', async () => {
+    const { jobId } = await user.createVideoJob({ prompt: 'a missing picture', model: 'svd', referenceImagePath: `uploads/${user.uid}/nothing-here.png` });
+    const done = await finish(user, jobId);
+    expect(done.state).toBe('failed');
+    expect(done.error.code).toBe('reference_image_missing');
+  });
+});
+
+describe('Replicate takes over when our GPU workers are full', () => {
+  const fillerMarker = `filler-${randomUUID()}`;
+  let fillers: WebUser;
+  let user: WebUser;
+  const fillerJobs: string[] = [];
+
+  beforeAll(async () => {
+    fillers = await signedInUser();
+    user = await signedInUser();
+    await simControl('/sim/faults', { kind: 'stuck', promptContains: fillerMarker, times: 10 });
+    for (let i = 0; i < 4; i += 1) {
+      const owner = i < 3 ? fillers : user;
+      fillerJobs.push((await owner.createVideoJob({ prompt: `${fillerMarker} ${i}`, model: 'animatediff' })).jobId);
+    }
+    const workers = adminDb().collection('workers');
+    for (let i = 0; i < 100; i += 1) {
+      const records = (await workers.get()).docs.map((d) => d.data());
+      if (records.length >= 2 && records.every((r) => r.running >= r.capacity)) return;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error('the workers never filled up');
+  });
+
+  afterAll(async () => {
+    for (const [index, jobId] of fillerJobs.entries()) await (index < 3 ? fillers : user).cancelVideoJob(jobId);
+    await simControl('/sim/faults', undefined, 'DELETE');
+    await clearProviderScripts();
+    await fillers.close();
+    await user.close();
+  });
+
+  it('runs AnimateDiff on Replicate, costed by prediction time', async () => {
+    const { jobId } = await user.createVideoJob({ prompt: 'a paper crane unfolding', model: 'animatediff' });
+    const done = await finish(user, jobId);
+    expect(done.state).toBe('succeeded');
+    expect(done.attempts).toEqual([expect.objectContaining({ tier: 'animatediff', backend: 'replicate', outcome: 'succeeded', workerId: 'functions:replicate' })]);
+    expect(done.attempts[0].costUsd).toBeGreaterThan(0);
+    const video = await downloadAndProbe(done.output.downloadUrl, join(dir, 'replicate.mp4'));
+    expect(video.probe.codec).toBe('h264');
+  });
+
+  it('cancels the Replicate prediction when the job is cancelled', async () => {
+    const marker = randomUUID();
+    await scriptProvider('replicate', { promptContains: marker, outcome: 'never_finishes' });
+    const { jobId } = await user.createVideoJob({ prompt: `${marker} an endless staircase`, model: 'animatediff' });
+    const watch = watchJob(user, jobId);
+    const running = await watch.until((job) => job.state === 'running' && Boolean(job.attempt?.providerJobId));
+    expect(running.attempt.backend).toBe('replicate');
+    expect((await user.cancelVideoJob(jobId)).state).toBe('cancelled');
+    watch.stop();
+    const predictionId = running.attempt.providerJobId as string;
+    let status = '';
+    for (let i = 0; i < 40 && status !== 'canceled'; i += 1) {
+      await new Promise((r) => setTimeout(r, 250));
+      const state = (await providerState('replicate')) as { predictions?: Array<{ prediction: { id: string; status: string } }> };
+      status = state.predictions?.find((p) => p.prediction.id === predictionId)?.prediction.status ?? '';
+    }
+    expect(status).toBe('canceled');
+  });
+});

@@ -1,0 +1,33 @@
+import { join } from 'node:path';
+import { offsetPorts } from '../../scripts/stack/ports';
+import { startStack, DEMO_OPTIONS, ROOT, type Stack } from '../../scripts/stack/stack';
+
+declare global {
+  var vidgenStack: Stack | undefined;
+}
+
+/**
+ * Starts the local stack once for the `stack` test project: two workers, short leases and a fast
+ * watchdog so that a dead worker's attempt is handed back within seconds. It runs on the default
+ * ports moved by STACK_PORT_OFFSET (10000), under a project of its own, so that it never meets a
+ * stack started by `npm start`.
+ */
+export default async function globalSetup(): Promise<void> {
+  const started = Date.now();
+  const offset = Number(process.env.STACK_PORT_OFFSET ?? 10000);
+  const stateDir = join(ROOT, '.stack', `test-${offset}`);
+  process.env.VIDGEN_STACK_STATE = join(stateDir, 'stack.json');
+  globalThis.vidgenStack = await startStack(
+    {
+      ...DEMO_OPTIONS,
+      projectId: `demo-vidgen-test-${offset}`,
+      ports: offsetPorts(offset),
+      workers: 2,
+      stateDir,
+      maxActiveJobsPerUser: 3,
+      timing: { leaseSeconds: 6, heartbeatSeconds: 2, watchdogTickSeconds: 2, workerWaitSeconds: 20, historyPollSeconds: 2, stallTimeoutSeconds: 8, simStepMs: 60 },
+    },
+    (step) => process.stdout.write(`[stack] ${step}\n`),
+  );
+  process.stdout.write(`[stack] ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+}

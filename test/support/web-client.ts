@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import { deleteApp, initializeApp, type FirebaseApp } from 'firebase/app';
+import { connectAuthEmulator, getAuth, signInAnonymously } from 'firebase/auth';
+import { collection, connectFirestoreEmulator, doc, getFirestore, onSnapshot, query, where, type DocumentData, type Firestore, type Query } from 'firebase/firestore';
+import { connectFunctionsEmulator, getFunctions, httpsCallable, type Functions } from 'firebase/functions';
+import type { CreateVideoJobRequest, CreateVideoJobResponse, JobState } from '@vidgen/contract';
+import { stackState } from './stack-state';
+
+export interface WebUser {
+  app: FirebaseApp;
+  uid: string;
+  db: Firestore;
+  functions: Functions;
+  createVideoJob(input: Partial<CreateVideoJobRequest> | Record<string, unknown>): Promise<CreateVideoJobResponse>;
+  cancelVideoJob(jobId: string): Promise<{ state: JobState }>;
+  close(): Promise<void>;
+}
+
+/** A web app as our users write it: the Firebase web SDK, signed in anonymously, pointed at the emulators. */
+export async function signedInUser(options: { signIn?: boolean } = {}): Promise<WebUser> {
+  const { ports, projectId, region } = stackState();
+  const app = initializeApp({ projectId, apiKey: 'demo-api-key', appId: 'demo-app' }, `user-${randomUUID()}`);
+  const auth = getAuth(app);
+  connectAuthEmulator(auth, `http://127.0.0.1:${ports.auth}`, { disableWarnings: true });
+  const db = getFirestore(app);
+  connectFirestoreEmulator(db, '127.0.0.1', ports.firestore);
+  const functions = getFunctions(app, region);
+  connectFunctionsEmulator(functions, '127.0.0.1', ports.functions);
+  const uid = options.signIn === false ? '' : (await signInAnonymously(auth)).user.uid;
+  return {
+    app,
+    uid,
+    db,
+    functions,
+    createVideoJob: async (input) => (await httpsCallable<unknown, CreateVideoJobResponse>(functions, 'createVideoJob')(input)).data,
+    cancelVideoJob: async (jobId) => (await httpsCallable<unknown, { state: JobState }>(functions, 'cancelVideoJob')({ jobId })).data,
+    close: () => deleteApp(app),
+  };
+}
+
+export interface JobWatch {
+  /** Every snapshot seen so far, in order. */
+  snapshots: DocumentData[];
+  /** Resolves with the first snapshot that satisfies `predicate` (already seen ones count). */
+  until(predicate: (job: DocumentData) => boolean, timeoutMs?: number): Promise<DocumentData>;
+  stop(): void;
+}
+
+/** Watches `jobs/{jobId}` with a snapshot listener, never by polling. */
+export function watchJob(user: WebUser, jobId: string): JobWatch {
+  return watchSnapshots(jobId, (onData, onError) => onSnapshot(doc(user.db, 'jobs', jobId), (snapshot) => onData(snapshot.data()), onError));
+}
+
+/**
+ * Watches the user's jobs with a query listener attached before the job exists, as a "my videos"
+ * view does, so the job's first version (queued) is seen however fast a worker takes it. Call
+ * `track(jobId)` once the id is known; snapshots of that job are kept from its creation on.
+ */
+export function watchNewJob(user: WebUser): { track(jobId: string): JobWatch } {
+  const byJob = new Map<string, DocumentData[]>();
+  const listeners = new Set<() => void>();
+  const mine: Query = query(collection(user.db, 'jobs'), where('ownerUid', '==', user.uid));
+  const unsubscribe = onSnapshot(mine, (snapshot) => {
+    for (const change of snapshot.docChanges()) {
+      if (change.type === 'removed') continue;
+      const list = byJob.get(change.doc.id) ?? [];
+      list.push(change.doc.data());
+      byJob.set(change.doc.id, list);
+    }
+    for (const listener of listeners) listener();
+  });
+  return {
+    track(jobId) {
+      return watchSnapshots(jobId, (onData) => {
+        let seen = 0;
+        const deliver = () => {
+          const list = byJob.get(jobId) ?? [];
+          for (; seen < list.length; seen += 1) onData(list[seen]);
+        };
+        listeners.add(deliver);
+        deliver();
+        return () => {
+          listeners.delete(deliver);
+          unsubscribe();
+        };
+      });
+    },
+  };
+}
+
+function watchSnapshots(
+  jobId: string,
+  subscribe: (onData: (data: DocumentData | undefined) => void, onError: (error: Error) => void) => () => void,
+): JobWatch {
+  const snapshots: DocumentData[] = [];
+  const waiters: Array<{ predicate: (job: DocumentData) => boolean; resolve: (job: DocumentData) => void }> = [];
+  let failure: Error | null = null;
+  const unsubscribe = subscribe(
+    (data) => {
+      if (!data) return;
+      snapshots.push(data);
+      for (const waiter of [...waiters]) {
+        if (waiter.predicate(data)) {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          waiter.resolve(data);
+        }
+      }
+    },
+    (error) => {
+      failure = error;
+    },
+  );
+  return {
+    snapshots,
+    until(predicate, timeoutMs = 60_000) {
+      const seen = snapshots.find(predicate);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          const last = snapshots.at(-1);
+          reject(failure ?? new Error(`Job ${jobId} did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last?.state)} ${JSON.stringify(last?.error ?? last?.progress)}`));
+        }, timeoutMs);
+        waiters.push({ predicate, resolve: (job) => { clearTimeout(timer); resolve(job); } });
+      });
+    },
+    stop: unsubscribe,
+  };
+}
+
+export const isTerminalJob = (job: DocumentData): boolean => ['succeeded', 'failed', 'cancelled'].includes(job.state as string);
