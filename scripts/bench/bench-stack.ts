@@ -1,0 +1,19 @@
+import { join } from 'node:path';
+import { offsetPorts } from '../stack/ports';
+import { ROOT, type StackOptions } from '../stack/stack';
+
+/**
+ * The benchmark's own stack: one worker (MAX_CONCURRENT_JOBS 2, its default) on ports moved by
+ * 40000, so it runs beside `npm start` and the test stacks (10000, 20000, 30000). Workers only
+ * (`comfyui-only`), so that every job measures our GPU path; a long worker wait so that 20 queued
+ * jobs wait for the one worker rather than fail over.
+ */
+export const BENCH_OPTIONS: StackOptions = {
+  projectId: 'demo-vidgen-bench',
+  backendPolicy: 'comfyui-only',
+  workers: 1,
+  ports: offsetPorts(40000),
+  stateDir: join(ROOT, '.stack', 'bench'),
+  maxActiveJobsPerUser: 5,
+  timing: { leaseSeconds: 30, heartbeatSeconds: 5, watchdogTickSeconds: 10, workerWaitSeconds: 600, historyPollSeconds: 5, stallTimeoutSeconds: 120, simStepMs: 50 },
+};
