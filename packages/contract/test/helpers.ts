@@ -10,6 +10,7 @@ import {
   type JobErrorData,
   type NextStep,
   type Output,
+  type Progress,
   type Refusal,
   type Tier,
   type TransitionResult,
@@ -93,4 +94,17 @@ export function deepCopy<T>(value: T): T {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, deepCopy(v)])) as T;
   }
   return value;
+}
+
+export function progress(percent: number, stage: Progress['stage'] = 'sampling', now: Date = at(5_000)): Progress {
+  return { percent, stage, step: 3, totalSteps: 20, etaSeconds: 30, updatedAt: now };
+}
+
+/** Calls `transition` on a frozen copy and checks the input was left exactly as it was. */
+export function applyUnchanged(job: Job, transition: (job: Job) => TransitionResult): TransitionResult {
+  const before = deepCopy(job);
+  const frozen = deepFreeze(deepCopy(job));
+  const result = transition(frozen);
+  expect(frozen).toEqual(before);
+  return result;
 }

@@ -15,7 +15,6 @@ import {
   reportProgress,
   type ErrorCode,
   type Job,
-  type Progress,
   type Tier,
   type TransitionResult,
 } from '@vidgen/contract';
@@ -24,8 +23,6 @@ import {
   AUTO,
   claimAndFail,
   claimed,
-  deepCopy,
-  deepFreeze,
   errorOf,
   LEASE_MS,
   newJob,
@@ -33,24 +30,13 @@ import {
   OUTPUT,
   refused,
   T0,
+  progress,
+  applyUnchanged,
 } from './helpers';
 
 const RETRY: ErrorCode = 'comfyui_execution_failed';
 const FAILOVER: ErrorCode = 'gpu_out_of_memory';
 const FATAL: ErrorCode = 'reference_image_missing';
-
-function progress(percent: number, stage: Progress['stage'] = 'sampling', now: Date = at(5_000)): Progress {
-  return { percent, stage, step: 3, totalSteps: 20, etaSeconds: 30, updatedAt: now };
-}
-
-/** Calls `transition` on a frozen copy and checks the input was left exactly as it was. */
-function applyUnchanged(job: Job, transition: (job: Job) => TransitionResult): TransitionResult {
-  const before = deepCopy(job);
-  const frozen = deepFreeze(deepCopy(job));
-  const result = transition(frozen);
-  expect(frozen).toEqual(before);
-  return result;
-}
 
 describe('failure classes', () => {
   it('classifies the codes the tests rely on as expected', () => {

@@ -12,7 +12,6 @@ import {
   TIER_SPECS,
   type ErrorCode,
   type Job,
-  type Progress,
   type Tier,
   type TransitionResult,
 } from '@vidgen/contract';
@@ -20,8 +19,6 @@ import {
   at,
   claimAndFail,
   claimed,
-  deepCopy,
-  deepFreeze,
   errorOf,
   LEASE_MS,
   newJob,
@@ -30,22 +27,11 @@ import {
   refused,
   REQUEST,
   T0,
+  progress,
+  applyUnchanged,
 } from './helpers';
 
 const RETRY: ErrorCode = 'comfyui_execution_failed';
-
-function progress(percent: number, stage: Progress['stage'] = 'sampling', now: Date = at(5_000)): Progress {
-  return { percent, stage, step: 3, totalSteps: 20, etaSeconds: 30, updatedAt: now };
-}
-
-/** Calls `transition` on a frozen copy and checks the input was left exactly as it was. */
-function applyUnchanged(job: Job, transition: (job: Job) => TransitionResult): TransitionResult {
-  const before = deepCopy(job);
-  const frozen = deepFreeze(deepCopy(job));
-  const result = transition(frozen);
-  expect(frozen).toEqual(before);
-  return result;
-}
 
 describe('createJob', () => {
   it('creates a queued job with attempt 0 pending on the first tier, and asks for dispatch 0', () => {
