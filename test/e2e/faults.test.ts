@@ -98,4 +98,33 @@ describe('fault injection', () => {
     expect(after.output).toBeNull();
     expect(after.attempts.every((a: { outcome: string }) => a.outcome === 'cancelled')).toBe(true);
   });
+
+  it('a frozen worker that wakes after losing its lease writes nothing and stores nothing', async () => {
+    await setStepMs(300);
+    const marker = `zombie-${randomUUID()}`;
+    const { jobId } = await user.createVideoJob({ prompt: `${marker} a sleeping cat`, model: 'animatediff' });
+    const watch = watchJob(user, jobId);
+    const sampling = await watch.until((job) => job.state === 'running' && job.progress.stage === 'sampling');
+    const frozen = stackState().workers.find((w) => w.workerId === sampling.attempt.workerId)!;
+    process.kill(frozen.pid!, 'SIGSTOP');
+    try {
+      await setStepMs(60);
+      const done = await watch.until(isTerminalJob, 90_000);
+      expect(done.state).toBe('succeeded');
+      expect(done.attempts[0]).toMatchObject({ outcome: 'failed', workerId: frozen.workerId, error: { code: 'lease_expired' } });
+      process.kill(frozen.pid!, 'SIGCONT');
+      // Awake, the old run finds its ComfyUI prompt finished and tries to go on: its lease is gone.
+      await sleep(6000);
+      watch.stop();
+      const after = (await adminDb().doc(`jobs/${jobId}`).get()).data()!;
+      expect(after.updatedAt.toMillis()).toBe(done.updatedAt.toMillis());
+      expect(await outputsOf(jobId)).toEqual([`attempt-${done.attempts.length - 1}.mp4`]);
+    } finally {
+      try {
+        process.kill(frozen.pid!, 'SIGCONT');
+      } catch {
+        // already awake or gone
+      }
+    }
+  });
 });
