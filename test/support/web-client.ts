@@ -53,14 +53,19 @@ export function watchJob(user: WebUser, jobId: string): JobWatch {
 
 /**
  * Watches the user's jobs with a query listener attached before the job exists, as a "my videos"
- * view does, so the job's first version (queued) is seen however fast a worker takes it. Call
- * `track(jobId)` once the id is known; snapshots of that job are kept from its creation on.
+ * view does, so the job is seen from its first version on. Await `ready` (the listener's first
+ * answer) before creating the job; call `track(jobId)` once the id is known.
  */
-export function watchNewJob(user: WebUser): { track(jobId: string): JobWatch } {
+export function watchNewJob(user: WebUser): { ready: Promise<void>; track(jobId: string): JobWatch } {
   const byJob = new Map<string, DocumentData[]>();
   const listeners = new Set<() => void>();
   const mine: Query = query(collection(user.db, 'jobs'), where('ownerUid', '==', user.uid));
+  let markReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
   const unsubscribe = onSnapshot(mine, (snapshot) => {
+    markReady();
     for (const change of snapshot.docChanges()) {
       if (change.type === 'removed') continue;
       const list = byJob.get(change.doc.id) ?? [];
@@ -70,6 +75,7 @@ export function watchNewJob(user: WebUser): { track(jobId: string): JobWatch } {
     for (const listener of listeners) listener();
   });
   return {
+    ready,
     track(jobId) {
       return watchSnapshots(jobId, (onData) => {
         let seen = 0;
