@@ -1,3 +1,4 @@
+import { FieldValue } from 'firebase-admin/firestore';
 import { COLLECTIONS, type Tier, type WorkerRecord } from '@vidgen/contract';
 import type { AttemptManager } from './attempts/attempt-manager';
 import { inspectComfy } from './health';
@@ -42,7 +43,7 @@ export class WorkerRegistration {
     const { config, log } = this.services;
     try {
       if (Date.now() - this.inspectedAt > INSPECT_EVERY_MS) await this.inspect();
-      const record: WorkerRecord = {
+      const record: Omit<WorkerRecord, 'heartbeatAt'> = {
         workerId: config.WORKER_ID,
         url: this.url,
         state: this.manager.isDraining ? 'draining' : 'ready',
@@ -53,9 +54,9 @@ export class WorkerRegistration {
         comfyuiVersion: this.comfyuiVersion,
         gpu: this.gpu,
         startedAt: this.startedAt,
-        heartbeatAt: new Date(),
       };
-      await this.ref.set(record);
+      // Firestore's clock: the dispatcher judges freshness at its read time, whatever this machine's clock says.
+      await this.ref.set({ ...record, heartbeatAt: FieldValue.serverTimestamp() });
     } catch (error) {
       log.warn({ err: (error as Error).message }, 'Heartbeat failed');
     }

@@ -1,5 +1,5 @@
 import { ProgressTracker, stageOfNode } from '../src/attempts/stages';
-import type { ProgressUpdate } from '@vidgen/contract/admin';
+import type { ProgressUpdate } from '@vidgen/contract';
 import { buildAnimateDiffGraph, loadWorkflow } from '../src/comfy/workflows';
 
 const graph = buildAnimateDiffGraph(loadWorkflow('animatediff'), { frameCount: 24, steps: 10 });

@@ -31,6 +31,8 @@ export interface StackOptions {
   timing: StackTiming;
   stateDir: string;
   maxActiveJobsPerUser: number;
+  /** Moves each worker's wall clock by this much (ms, by worker), to prove nothing needs the machines' clocks to agree. */
+  workerClockSkewMs?: number[];
 }
 
 export const DEMO_OPTIONS: StackOptions = {
@@ -48,7 +50,7 @@ export interface StackState {
   ports: Ports;
   storeDir: string;
   timing: StackTiming;
-  workers: Array<{ workerId: string; url: string; pid: number | undefined; comfyuiUrl: string; comfyuiPid: number | undefined }>;
+  workers: Array<{ workerId: string; url: string; pid: number | undefined; comfyuiUrl: string; comfyuiPid: number | undefined; clockSkewMs: number }>;
 }
 
 export interface Stack {
@@ -67,6 +69,12 @@ export function emulatorEnv(ports: Ports, projectId: string): Record<string, str
     // Nothing local is a GCE metadata server; without this, auth libraries probe for one off-machine.
     METADATA_SERVER_DETECTION: 'none',
   };
+}
+
+/** Environment that preloads a wall-clock skew into a Node process (none for 0). */
+function clockSkewEnv(skewMs: number): Record<string, string> {
+  if (skewMs === 0) return {};
+  return { NODE_OPTIONS: `--require "${join(ROOT, 'scripts', 'stack', 'skewed-clock.cjs')}"`, VIDGEN_CLOCK_SKEW_MS: String(skewMs) };
 }
 
 /**
@@ -288,6 +296,7 @@ export async function startStack(options: StackOptions, onStep: (message: string
           LOCAL_STORE_DIR: storeDir,
           LOCAL_STORE_URL: `http://${HOST}:${ports.store}`,
           WORK_DIR: join(stateDir, `work-${i + 1}`),
+          ...clockSkewEnv(options.workerClockSkewMs?.[i] ?? 0),
         },
         logFile: join(logDir, `${workerId}.log`),
         ready: httpReady(`http://${HOST}:${workerPort}/health`),
@@ -295,7 +304,7 @@ export async function startStack(options: StackOptions, onStep: (message: string
       });
       started.push(worker);
       await worker.start();
-      const entry = { workerId, url: `http://${HOST}:${workerPort}`, pid: worker.pid, comfyuiUrl: `http://${HOST}:${comfyPort}`, comfyuiPid: comfy.pid };
+      const entry = { workerId, url: `http://${HOST}:${workerPort}`, pid: worker.pid, comfyuiUrl: `http://${HOST}:${comfyPort}`, comfyuiPid: comfy.pid, clockSkewMs: options.workerClockSkewMs?.[i] ?? 0 };
       worker.onRestart = () => {
         entry.pid = worker.pid;
         saveState();

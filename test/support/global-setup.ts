@@ -8,7 +8,9 @@ declare global {
 
 /**
  * Starts the local stack once for the `stack` test project: two workers, short leases and a fast
- * watchdog so that a dead worker's attempt is handed back within seconds. It runs on the default
+ * watchdog so that a dead worker's attempt is handed back within seconds. The workers' clocks are
+ * 4 s behind and 4 s ahead of the emulators' (more than half the lease), so every test also runs
+ * with machines that disagree on the time. It runs on the default
  * ports moved by STACK_PORT_OFFSET (10000), under a project of its own, so that it never meets a
  * stack started by `npm start`.
  */
@@ -25,6 +27,7 @@ export default async function globalSetup(): Promise<void> {
       workers: 2,
       stateDir,
       maxActiveJobsPerUser: 3,
+      workerClockSkewMs: [-4000, 4000],
       timing: { leaseSeconds: 6, heartbeatSeconds: 2, watchdogTickSeconds: 2, workerWaitSeconds: 20, historyPollSeconds: 2, stallTimeoutSeconds: 8, simStepMs: 60 },
     },
     (step) => process.stdout.write(`[stack] ${step}\n`),

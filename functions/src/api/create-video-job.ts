@@ -61,11 +61,13 @@ export async function createVideoJob(request: CallableRequest<unknown>, services
     // A counter per user rather than a query over jobs: a query in a transaction locks a range of
     // jobs that every worker's progress write touches, and calls then time out on the lock.
     const quotaRef = services.jobs.quotaRef(uid);
-    const active = Number((await tx.get(quotaRef)).get('active') ?? 0);
+    const quota = await tx.get(quotaRef);
+    const active = Number(quota.get('active') ?? 0);
     if (active >= limit) {
       throw new HttpsError('resource-exhausted', `You already have ${active} videos in progress (the limit is ${limit}); wait for one to finish or cancel one.`);
     }
-    const now = new Date();
+    // Firestore's clock, as for every later write to the job (see JobRepository.transition).
+    const now = quota.readTime.toDate();
     const jobRef = jobs.doc();
     const { job } = createJob({ ownerUid: uid, request: input, plan, now });
     tx.create(jobRef, job);

@@ -18,20 +18,25 @@ export type OfferOutcome =
   | { kind: 'taken'; workerId: string; response: AttemptResponse }
   | { kind: 'no_room'; tried: string[] };
 
-/** Live workers with room for `tier`, best first. */
+/**
+ * Live workers with room for `tier`, best first. Heartbeats are server timestamps and their age is
+ * taken at the read time, so a worker whose clock is off is judged like any other.
+ */
 export async function workersWithRoom(db: Firestore, tier: Tier): Promise<WorkerRecord[]> {
-  return rankWorkers(await listWorkers(db), tier, new Date());
+  const { workers, readAt } = await listWorkers(db);
+  return rankWorkers(workers, tier, readAt);
 }
 
-/** The registered workers whose records parse; a malformed record is logged and skipped. */
-export async function listWorkers(db: Firestore): Promise<WorkerRecord[]> {
+/** The registered workers whose records parse (a malformed record is logged and skipped), and when Firestore read them. */
+export async function listWorkers(db: Firestore): Promise<{ workers: WorkerRecord[]; readAt: Date }> {
   const snapshot = await db.collection(COLLECTIONS.workers).get();
-  return snapshot.docs.flatMap((doc) => {
+  const workers = snapshot.docs.flatMap((doc) => {
     const parsed = WorkerRecordSchema.safeParse(reviveDates(doc.data()));
     if (parsed.success) return [parsed.data];
     logger.warn('Skipping a malformed worker record', { workerId: doc.id });
     return [];
   });
+  return { workers, readAt: snapshot.readTime.toDate() };
 }
 
 /**

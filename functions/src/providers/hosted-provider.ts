@@ -1,5 +1,5 @@
 import type { Attempt, CreateVideoJobRequest, TierParams } from '@vidgen/contract';
-import type { ProgressUpdate } from '@vidgen/contract/admin';
+import type { ProgressUpdate } from '@vidgen/contract';
 
 /** What a hosted provider (Veo, Replicate) gets to make one attempt's video. */
 export interface HostedRun {

@@ -1,6 +1,6 @@
 import { percentFor, type Stage } from '@vidgen/contract';
 import type { Graph } from '../comfy/client';
-import type { ProgressUpdate } from '@vidgen/contract/admin';
+import type { ProgressUpdate } from '@vidgen/contract';
 
 const STAGE_OF_CLASS: Record<string, Stage> = {
   KSampler: 'sampling',

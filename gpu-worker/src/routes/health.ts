@@ -19,6 +19,8 @@ export function healthRoutes(app: FastifyInstance, services: WorkerServices, man
       workerId: config.WORKER_ID,
       capacity: config.MAX_CONCURRENT_JOBS,
       running: manager.load,
+      // This machine's wall clock, to compare with Firestore's when leases or heartbeats look wrong.
+      clock: new Date().toISOString(),
       comfyui: { url: config.COMFYUI_URL, socketConnected: socket.connected, ...comfy },
     });
   });

@@ -15,6 +15,9 @@ export const ProgressSchema = z.object({
 });
 export type Progress = z.infer<typeof ProgressSchema>;
 
+/** A runner's report; the job's transition stamps it with the time it was written. */
+export type ProgressUpdate = Omit<Progress, 'updatedAt'>;
+
 /** Where each stage sits on the 0-100 bar; sampling dominates the wall time of a GPU tier. */
 const STAGE_SPAN: Record<Stage, [number, number]> = {
   queued: [0, 0],

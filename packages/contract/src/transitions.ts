@@ -1,6 +1,6 @@
 import { errorClassOf, type JobErrorData } from './errors';
 import { isTerminal, SCHEMA_VERSION, type Attempt, type AttemptRecord, type Job, type Output } from './job';
-import { initialProgress, percentFor, type Progress } from './progress';
+import { initialProgress, percentFor, type Progress, type ProgressUpdate } from './progress';
 import type { CreateVideoJobRequest } from './request';
 import { TIER_SPECS, type Backend, type Tier } from './tiers';
 
@@ -153,11 +153,11 @@ export function recordProviderJob(job: Job, args: { leaseToken: string; provider
   return { ok: true, job: { ...job, attempt: { ...attempt, providerJobId: args.providerJobId }, updatedAt: args.now }, next: NONE };
 }
 
-export function reportProgress(job: Job, args: { leaseToken: string; progress: Progress; now: Date }): TransitionResult {
+export function reportProgress(job: Job, args: { leaseToken: string; progress: ProgressUpdate; now: Date }): TransitionResult {
   const attempt = fencedAttempt(job, args.leaseToken);
   if (typeof attempt === 'string') return refuse(attempt);
   const percent = Math.max(job.progress.percent, args.progress.percent);
-  return { ok: true, job: { ...job, progress: { ...args.progress, percent }, updatedAt: args.now }, next: NONE };
+  return { ok: true, job: { ...job, progress: { ...args.progress, percent, updatedAt: args.now }, updatedAt: args.now }, next: NONE };
 }
 
 function recordOf(attempt: Attempt, outcome: AttemptRecord['outcome'], error: JobErrorData | null, costUsd: number, now: Date): AttemptRecord {

@@ -13,7 +13,7 @@ export const WorkerRecordSchema = z.object({
   comfyuiVersion: z.string().nullable(),
   gpu: z.string().nullable(),
   startedAt: z.date(),
-  heartbeatAt: z.date(),
+  heartbeatAt: z.date().describe("Firestore's time of the last heartbeat (a server timestamp, never the worker's clock)."),
 });
 export type WorkerRecord = z.infer<typeof WorkerRecordSchema>;
 

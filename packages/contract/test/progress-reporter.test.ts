@@ -1,11 +1,11 @@
-import type { Progress } from '@vidgen/contract';
-import { ProgressReporter, type ProgressUpdate } from '@vidgen/contract/admin';
+import type { ProgressUpdate } from '@vidgen/contract';
+import { ProgressReporter } from '@vidgen/contract/admin';
 
 const step = (n: number, total = 25): ProgressUpdate => ({ stage: 'sampling', step: n, totalSteps: total, percent: n, etaSeconds: total - n });
 
 describe('ProgressReporter (fake timers)', () => {
-  let writes: Array<{ at: number; progress: Progress }>;
-  const record = async (progress: Progress) => {
+  let writes: Array<{ at: number; progress: ProgressUpdate }>;
+  const record = async (progress: ProgressUpdate) => {
     writes.push({ at: Date.now(), progress });
   };
 
@@ -22,8 +22,7 @@ describe('ProgressReporter (fake timers)', () => {
     for (let i = 1; i <= 20; i += 1) reporter.update(step(i));
     await jest.advanceTimersByTimeAsync(5000);
     expect(writes).toHaveLength(1);
-    expect(writes[0]?.progress).toMatchObject({ step: 20, percent: 20, stage: 'sampling' });
-    expect(writes[0]?.progress.updatedAt).toBeInstanceOf(Date);
+    expect(writes[0]?.progress).toEqual(step(20));
     expect(reporter.writes).toBe(1);
   });
 
@@ -57,7 +56,7 @@ describe('ProgressReporter (fake timers)', () => {
   it('keeps the interval even when a write is slow, and does not overlap writes', async () => {
     let active = 0;
     let maxActive = 0;
-    const slow = async (progress: Progress) => {
+    const slow = async (progress: ProgressUpdate) => {
       active += 1;
       maxActive = Math.max(maxActive, active);
       writes.push({ at: Date.now(), progress });
@@ -88,7 +87,7 @@ describe('ProgressReporter (fake timers)', () => {
 
   it('a failed write is swallowed and the next update still lands', async () => {
     let fail = true;
-    const flaky = async (progress: Progress) => {
+    const flaky = async (progress: ProgressUpdate) => {
       writes.push({ at: Date.now(), progress });
       if (fail) {
         fail = false;

@@ -235,9 +235,9 @@ describe('fenced transitions (renewLease, reportProgress, recordProviderJob, fin
     expect(job.updatedAt).toEqual(at(3_000));
   });
 
-  it('reportProgress stores the progress when it moves forward', () => {
-    const { job } = ok(reportProgress(running, { leaseToken: 'token-1', progress: progress(46.5), now: at(3_000) }));
-    expect(job.progress).toEqual(progress(46.5));
+  it('reportProgress stores the progress when it moves forward, stamped with the time of the write', () => {
+    const { job } = ok(reportProgress(running, { leaseToken: 'token-1', progress: progress(46.5, 'sampling', at(9_999)), now: at(3_000) }));
+    expect(job.progress).toEqual(progress(46.5, 'sampling', at(3_000)));
     expect(job.updatedAt).toEqual(at(3_000));
     expect(JobSchema.parse(job)).toEqual(job);
   });

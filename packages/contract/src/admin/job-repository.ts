@@ -35,6 +35,9 @@ export class JobRepository {
   /**
    * Applies `step` to the job in a transaction and writes the result whole. Firestore may run the
    * callback more than once under contention; `step` is pure, so that is safe.
+   *
+   * `now` is Firestore's clock (the read time), never this machine's: a lease written by a worker
+   * and judged by the watchdog is measured on one clock, however far apart the machines' clocks are.
    */
   async transition(jobId: string, step: (job: Job, now: Date) => TransitionResult): Promise<RepositoryResult> {
     const ref = this.ref(jobId);
@@ -42,7 +45,7 @@ export class JobRepository {
       const snapshot = await tx.get(ref);
       if (!snapshot.exists) return { ok: false, refusal: 'not_found' } as const;
       const before = parseJob(snapshot.data());
-      const outcome = step(before, new Date());
+      const outcome = step(before, snapshot.readTime.toDate());
       if (!outcome.ok) return outcome;
       tx.set(ref, outcome.job);
       if (!isTerminal(before.state) && isTerminal(outcome.job.state)) {

@@ -1,6 +1,4 @@
-import type { Progress } from '../progress';
-
-export type ProgressUpdate = Omit<Progress, 'updatedAt'>;
+import type { ProgressUpdate } from '../progress';
 
 /**
  * Coalesces progress into at most one write per `minIntervalMs` (Firestore sustains about one
@@ -15,7 +13,7 @@ export class ProgressReporter {
   private stopped = false;
   writes = 0;
 
-  constructor(private readonly write: (progress: Progress) => Promise<void>, private readonly minIntervalMs: number) {}
+  constructor(private readonly write: (progress: ProgressUpdate) => Promise<void>, private readonly minIntervalMs: number) {}
 
   update(progress: ProgressUpdate): void {
     if (this.stopped) return;
@@ -39,7 +37,7 @@ export class ProgressReporter {
     this.latest = null;
     this.lastWriteAt = Date.now();
     this.writes += 1;
-    this.inFlight = this.write({ ...progress, updatedAt: new Date() }).catch(() => undefined);
+    this.inFlight = this.write(progress).catch(() => undefined);
     await this.inFlight;
     this.inFlight = null;
     if (this.latest) this.schedule();
