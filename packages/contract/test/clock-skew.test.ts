@@ -4,8 +4,9 @@ const LEASE_MS = 60_000;
 const real = (ms: number) => new Date(Date.UTC(2026, 10, 25, 12, 0, 0) + ms);
 
 /**
- * Leases are written with the worker's clock and read with the watchdog's. A worker that renews at
- * half the lease keeps its attempt through a skew of a few seconds either way.
+ * JobRepository hands transitions Firestore's clock, so in the stack no skew reaches them. The
+ * transitions alone also tolerate one: if a lease were written with a worker's clock and read with
+ * the watchdog's, renewing at half the lease keeps the attempt through a skew of a few seconds.
  */
 describe.each([-5_000, 5_000])('a worker whose clock is off by %d ms', (skewMs) => {
   const workerNow = (realMs: number) => real(realMs + skewMs);
