@@ -4,6 +4,7 @@ const moduleNameMapper = {
   '^@vidgen/contract$': '<rootDir>/packages/contract/src/index.ts',
   '^@vidgen/contract/admin$': '<rootDir>/packages/contract/src/admin/index.ts',
   '^@vidgen/media$': '<rootDir>/packages/media/src/index.ts',
+  '^@vidgen/runner$': '<rootDir>/packages/runner/src/index.ts',
   '^@vidgen/client$': '<rootDir>/packages/client/src/index.ts',
   '^@vidgen/media/local-store-server$': '<rootDir>/packages/media/src/local-store-server.ts',
 };

@@ -65,15 +65,17 @@ describe('gpu-worker/Dockerfile', () => {
   const runtime = stages.at(-1)!;
 
   it('builds in stages on base images pinned to versions, never latest', () => {
-    expect(stages.map((s) => s.stage)).toEqual(['build', 'prod-deps', 'runtime']);
+    expect(stages.map((s) => s.stage)).toEqual(['manifests', 'build', 'prod-deps', 'runtime']);
+    const names = new Set(stages.map((s) => s.stage));
     for (const stage of stages) {
       const image = expand(stage.args.split(/\s+/)[0]!);
+      if (names.has(image)) continue; // built on an earlier stage of this file
       expect(image).not.toContain('$');
       const tag = /^[^:@]+(?::([^@]+))?/.exec(image)?.[1];
       expect({ image, pinned: tag !== undefined && /\d/.test(tag) && !/latest/i.test(tag) }).toEqual({ image, pinned: true });
     }
     expect(expand(runtime.args)).toMatch(/^nvidia\/cuda:12\.\d+\.\d+-cudnn-runtime-ubuntu\d+\.\d+ AS runtime$/);
-    expect(expand(stages[0]!.args)).toMatch(/^node:20\.\d+\.\d+-bookworm-slim AS build$/);
+    expect(expand(stages[0]!.args)).toMatch(/^node:20\.\d+\.\d+-bookworm-slim AS manifests$/);
   });
 
   it('says "latest" nowhere and pins every version and commit argument', () => {
@@ -140,15 +142,27 @@ describe('gpu-worker/Dockerfile', () => {
 
   it('gives npm ci every workspace package.json the lockfile names, in both Node stages', () => {
     const workspaces = (JSON.parse(read('package.json')) as { workspaces: string[] }).workspaces;
+    const copied = instructions.filter((i) => i.stage === 'manifests' && i.keyword === 'COPY').map((i) => i.args);
+    expect(copied[0]).toBe('package.json package-lock.json ./');
+    expect(copied.slice(1).sort()).toEqual(workspaces.map((workspace) => `${workspace}/package.json ${workspace}/`).sort());
     for (const stage of ['build', 'prod-deps']) {
-      const copied = instructions.filter((i) => i.stage === stage && i.keyword === 'COPY').map((i) => i.args);
-      expect(copied[0]).toMatch(/^package\.json package-lock\.json/);
-      for (const workspace of workspaces) expect(copied).toContain(`${workspace}/package.json ${workspace}/`);
+      expect(instructions.find((i) => i.stage === stage && i.keyword === 'FROM')?.args).toBe(`manifests AS ${stage}`);
     }
     const build = instructions.filter((i) => i.stage === 'build' && i.keyword === 'RUN').map((i) => i.args);
     expect(build).toEqual(['npm ci --ignore-scripts --no-audit --no-fund', 'npx tsc -b gpu-worker']);
     expect(instructions.filter((i) => i.stage === 'prod-deps' && i.keyword === 'RUN').map((i) => i.args))
       .toEqual(['npm ci --omit=dev --ignore-scripts --no-audit --no-fund --workspace gpu-worker']);
+  });
+
+  it('builds and ships every workspace package the worker depends on', () => {
+    const local = Object.keys((JSON.parse(read('gpu-worker/package.json')) as { dependencies: Record<string, string> }).dependencies)
+      .filter((name) => name.startsWith('@vidgen/'))
+      .map((name) => `packages/${name.slice('@vidgen/'.length)}`);
+    expect(local.length).toBeGreaterThan(0);
+    for (const path of local) {
+      expect(instructions.some((i) => i.stage === 'build' && i.keyword === 'COPY' && i.args === `${path} ${path}`)).toBe(true);
+      expect(instructions.some((i) => i.stage === 'runtime' && i.keyword === 'COPY' && i.args === `--from=build /src/${path}/dist ${path}/dist`)).toBe(true);
+    }
   });
 
   it('keeps build output and installs out of the context, so a stale build can never be copied in', () => {

@@ -1,6 +1,7 @@
 import { logger } from 'firebase-functions';
 import { HttpsError, type CallableRequest } from 'firebase-functions/v2/https';
 import { cancelJob, CancelVideoJobRequestSchema, type JobState } from '@vidgen/contract';
+import { followUp } from '../orchestration/follow-up';
 import type { Services } from '../services';
 import { parseInput, requireUser } from './callable-errors';
 
@@ -18,6 +19,7 @@ export async function cancelVideoJob(request: CallableRequest<unknown>, services
   const result = await services.jobs.transition(jobId, (current, now) => cancelJob(current, { now }));
   if (result.ok) {
     logger.info('Job cancelled', { jobId, uid });
+    await followUp(services, jobId, result);
     return { state: result.job.state };
   }
   const latest = await services.jobs.get(jobId);

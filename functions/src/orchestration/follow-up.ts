@@ -1,15 +1,22 @@
 import { logger } from 'firebase-functions';
-import type { NextStep } from '@vidgen/contract';
-import { enqueueAttempt, type RepositoryResult } from '@vidgen/contract/admin';
-import type { Services } from '../services';
+import { isTerminal } from '@vidgen/contract';
+import { dispatchNext, type RepositoryResult } from '@vidgen/contract/admin';
+import { removeLosingOutputs } from '@vidgen/media';
+import { getOutputServices, type Services } from '../services';
 
-/** Carries out what a written transition asks for next: today, handing a new attempt to the queue. */
+/**
+ * Carries out what a written transition asks for next: hands a new attempt to the queue, and once
+ * the job has ended, removes what its losing attempts left in storage.
+ */
 export async function followUp(services: Services, jobId: string, result: RepositoryResult): Promise<void> {
   if (!result.ok) return;
-  const next: NextStep = result.next;
-  if (next.kind !== 'dispatch') return;
-  const attempt = result.job.attempt;
-  if (!attempt) return;
-  await enqueueAttempt(services.taskQueues, { jobId, attemptIndex: next.attemptIndex, dispatchCount: attempt.dispatchCount });
-  logger.info('Attempt dispatched', { jobId, attemptIndex: next.attemptIndex, tier: attempt.tier });
+  const dispatched = await dispatchNext(services.taskQueues, jobId, result);
+  if (dispatched !== null) logger.info('Attempt dispatched', { jobId, attemptIndex: dispatched, tier: result.job.attempt?.tier });
+  if (isTerminal(result.job.state) && result.job.attempts.length > 1) {
+    try {
+      await removeLosingOutputs((await getOutputServices()).store, result.job, jobId);
+    } catch (error) {
+      logger.warn('Could not remove the outputs of attempts that lost', { jobId, error: String(error) });
+    }
+  }
 }

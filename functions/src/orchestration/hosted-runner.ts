@@ -1,32 +1,14 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { logger } from 'firebase-functions';
-import {
-  claimAttempt,
-  finishAttempt,
-  JobError,
-  recordProviderJob,
-  reportProgress,
-  resolveTierParams,
-  type AttemptResult,
-  type Backend,
-  type Job,
-  type Output,
-} from '@vidgen/contract';
-import { LeaseKeeper, ProgressReporter, watchLease } from '@vidgen/contract/admin';
-import { encodeForWeb, outputPaths, publishOutput, readSmallObject } from '@vidgen/media';
+import { claimAttempt, JobError, resolveTierParams, type Backend } from '@vidgen/contract';
+import { readSmallObject } from '@vidgen/media';
+import { runUnderLease, type RunLog } from '@vidgen/runner';
 import type { HostedProvider } from '../providers/hosted-provider';
 import { getOutputServices, type Services } from '../services';
 import { followUp } from './follow-up';
 
 const LEASE_MS = 60_000;
+const PROGRESS_INTERVAL_MS = 1000;
 const REFERENCE_IMAGE_MAX_BYTES = 10 * 1024 * 1024;
-
-class Stopped extends Error {
-  constructor(readonly why: 'cancelled' | 'lease_lost') {
-    super(why);
-  }
-}
 
 /**
  * Runs an attempt on a hosted provider inside this task invocation, holding a lease like a GPU
@@ -44,75 +26,35 @@ export async function runHosted(services: Services, jobId: string, attemptIndex:
     logger.info('Attempt not claimed', { jobId, attemptIndex, refusal: claimed.refusal });
     return;
   }
-  const job = claimed.job;
-  const attempt = job.attempt!;
-  const log = (message: string, fields: Record<string, unknown> = {}) => logger.info(message, { jobId, attemptIndex, backend, ...fields });
-  const controller = new AbortController();
-  const keeper = new LeaseKeeper(services.jobs, jobId, leaseToken, LEASE_MS);
-  keeper.on('lost', () => controller.abort(new Stopped('lease_lost')));
-  keeper.on('renewalFailed', (error) => logger.warn('Lease renewal failed', { jobId, error: error.message }));
-  const unwatch = watchLease(services.jobs, jobId, leaseToken, (end) => controller.abort(new Stopped(end)));
-  const reporter = new ProgressReporter(async (progress) => {
-    await services.jobs.transition(jobId, (current, now) => reportProgress(current, { leaseToken, progress, now }));
-  }, 1000);
+  const { job } = claimed;
+  const log: RunLog = {
+    info: (message, fields = {}) => logger.info(message, { jobId, attemptIndex, backend, ...fields }),
+    warn: (message, fields = {}) => logger.warn(message, { jobId, attemptIndex, backend, ...fields }),
+  };
   const outputs = await getOutputServices();
-  const workDir = await mkdtemp(join(outputs.workDir, `${jobId}-`));
-  keeper.start();
   const started = Date.now();
-
-  let result: AttemptResult;
-  try {
-    const produced = await provider.run({
-      jobId,
-      attempt,
-      request: job.request,
-      params: resolveTierParams(attempt.tier, job.request),
-      signal: controller.signal,
-      workDir,
-      progress: (update) => reporter.update(update),
-      saveProviderJobId: async (id) => {
-        const saved = await services.jobs.transition(jobId, (current, now) => recordProviderJob(current, { leaseToken, providerJobId: id, now }));
-        if (!saved.ok) throw new Stopped('lease_lost');
-      },
-      referenceImage: async () => {
-        const path = job.request.referenceImagePath;
-        if (!path) return null;
-        try {
-          const image = await readSmallObject(outputs.store, path, REFERENCE_IMAGE_MAX_BYTES);
-          return { bytes: image.bytes, mimeType: image.contentType };
-        } catch (error) {
-          throw new JobError('reference_image_missing', `The reference image ${path} could not be read: ${(error as Error).message}`);
-        }
-      },
-    });
-    reporter.update({ stage: 'encoding', step: null, totalSteps: null, percent: 90, etaSeconds: null });
-    const output = await store(jobId, job, attemptIndex, produced.videoFile, produced.trimToSeconds, workDir, keeper, controller.signal);
-    result = { outcome: 'succeeded', output, costUsd: produced.costUsd };
-  } catch (error) {
-    const reason = controller.signal.reason;
-    if (reason instanceof Stopped || error instanceof Stopped) {
-      log('Hosted run stopped; it writes nothing more', { why: (reason ?? error as Stopped).why });
-      return;
-    }
-    const failure = JobError.from(error);
-    log('Hosted attempt failed', { code: failure.code, error: failure.message });
-    result = { outcome: 'failed', error: failure.toData(), costUsd: 0 };
-  } finally {
-    keeper.stop();
-    unwatch();
-    await reporter.stop();
-    await rm(workDir, { recursive: true, force: true });
-  }
-
-  const finished = await services.jobs.transition(jobId, (current, now) => finishAttempt(current, { leaseToken, result, now }));
-  log('Hosted attempt finished', { outcome: result.outcome, applied: finished.ok, seconds: Math.round((Date.now() - started) / 1000) });
-  await followUp(services, jobId, finished);
-}
-
-/** Encodes (trimming chained extensions to the length asked for) and publishes the video, if the lease still holds. */
-async function store(jobId: string, job: Job, attemptIndex: number, videoFile: string, trimToSeconds: number | undefined, workDir: string, keeper: LeaseKeeper, signal: AbortSignal): Promise<Output> {
-  const { store: objects, tools } = await getOutputServices();
-  const encoded = await encodeForWeb(tools, videoFile, { video: join(workDir, 'video.mp4'), poster: join(workDir, 'poster.jpg') }, signal, { maxSeconds: trimToSeconds });
-  if (!(await keeper.renew()) || signal.aborted) throw signal.reason ?? new Stopped('lease_lost');
-  return publishOutput(objects, encoded, outputPaths(job.ownerUid, jobId, attemptIndex));
+  const end = await runUnderLease(
+    { jobs: services.jobs, jobId, job, leaseToken, leaseMs: LEASE_MS, progressIntervalMs: PROGRESS_INTERVAL_MS, ...outputs, workRoot: outputs.workDir, log },
+    (context) =>
+      provider.run({
+        jobId,
+        attempt: job.attempt!,
+        request: job.request,
+        params: resolveTierParams(job.attempt!.tier, job.request),
+        ...context,
+        referenceImage: async () => {
+          const path = job.request.referenceImagePath;
+          if (!path) return null;
+          try {
+            const image = await readSmallObject(outputs.store, path, REFERENCE_IMAGE_MAX_BYTES);
+            return { bytes: image.bytes, mimeType: image.contentType };
+          } catch (error) {
+            throw new JobError('reference_image_missing', `The reference image ${path} could not be read: ${(error as Error).message}`);
+          }
+        },
+      }),
+  );
+  if (end.kind === 'stopped') return;
+  log.info('Hosted attempt finished', { outcome: end.result.outcome, applied: end.finished.ok, seconds: Math.round((Date.now() - started) / 1000) });
+  await followUp(services, jobId, end.finished);
 }

@@ -1,28 +1,21 @@
 import type { Attempt, CreateVideoJobRequest, TierParams } from '@vidgen/contract';
-import type { ProgressUpdate } from '@vidgen/contract';
+import type { Produced, RunContext } from '@vidgen/runner';
 
-/** What a hosted provider (Veo, Replicate) gets to make one attempt's video. */
-export interface HostedRun {
+/**
+ * What a hosted provider (Veo, Replicate) gets to make one attempt's video: the run's context (abort
+ * signal, work folder, progress, saving its own job id) and the request.
+ */
+export interface HostedRun extends RunContext {
   jobId: string;
   attempt: Attempt;
   request: CreateVideoJobRequest;
   params: TierParams;
-  /** Aborted when the job is cancelled or the lease is lost: stop, and cancel remote work if possible. */
-  signal: AbortSignal;
-  /** Where the provider may write files; removed after the attempt. */
-  workDir: string;
-  progress(update: ProgressUpdate): void;
-  /** Saves the provider's own id for the work on the attempt (fenced), before waiting on it. */
-  saveProviderJobId(id: string): Promise<void>;
   /** The caller's reference image from Storage, if the request names one. */
   referenceImage(): Promise<{ bytes: Buffer; mimeType: string } | null>;
 }
 
-export interface HostedResult {
-  /** The provider's video, downloaded to `workDir`. */
-  videoFile: string;
-  /** Cut the video to this length when the provider made a longer one (chained extensions). */
-  trimToSeconds?: number;
+/** The provider's video, downloaded to the run's folder, and what the provider charged. */
+export interface HostedResult extends Produced {
   costUsd: number;
 }
 

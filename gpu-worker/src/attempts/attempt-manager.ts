@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { AttemptRequest } from '@vidgen/contract';
 import type { WorkerServices } from '../services';
 import { claim } from './claim';
-import { RunAborted } from './errors';
+import { RunStopped } from '@vidgen/runner';
 import { runLeasedAttempt } from './run-attempt';
 
 export type IntakeAnswer =
@@ -91,7 +91,7 @@ export class AttemptManager extends EventEmitter<{ changed: [number] }> {
     const all = () => Promise.all([...this.running.values()].map((r) => r.done));
     const timedOut = await Promise.race([all().then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), graceMs).unref())]);
     if (timedOut) {
-      for (const run of this.running.values()) run.controller.abort(new RunAborted('shutdown'));
+      for (const run of this.running.values()) run.controller.abort(new RunStopped('shutdown'));
       await all();
     }
   }

@@ -26,6 +26,10 @@ export class CloudObjectStore implements ObjectStore {
     return { downloadUrl: await getDownloadURL(file), sizeBytes };
   }
 
+  async remove(path: string): Promise<void> {
+    await getStorage(this.app).bucket(this.bucketName).file(path).delete({ ignoreNotFound: true });
+  }
+
   async read(path: string): Promise<{ body: Readable; contentType: string; sizeBytes: number }> {
     const file = getStorage(this.app).bucket(this.bucketName).file(path);
     const [metadata] = await file.getMetadata();

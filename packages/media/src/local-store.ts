@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -41,6 +41,12 @@ export class LocalObjectStore implements ObjectStore {
     url.searchParams.set('alt', 'media');
     url.searchParams.set('token', meta.downloadToken);
     return { downloadUrl: url.toString(), sizeBytes: size };
+  }
+
+  async remove(path: string): Promise<void> {
+    const file = objectFile(this.root, this.bucket, path);
+    await rm(file, { force: true });
+    await rm(`${file}.meta.json`, { force: true });
   }
 
   async read(path: string): Promise<{ body: Readable; contentType: string; sizeBytes: number }> {

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { JobError, type Output } from '@vidgen/contract';
+import { JobError, type Job, type Output } from '@vidgen/contract';
 import type { Encoded } from './encode';
 
 /** Where finished videos and posters go. Objects are streamed in; nothing is held whole in memory. */
@@ -9,6 +9,8 @@ export interface ObjectStore {
   put(path: string, body: Readable, options: { contentType: string }): Promise<{ downloadUrl: string; sizeBytes: number }>;
   /** Reads an object (a caller's reference image); rejects when it does not exist. */
   read(path: string): Promise<{ body: Readable; contentType: string; sizeBytes: number }>;
+  /** Deletes an object; one that does not exist is already deleted. */
+  remove(path: string): Promise<void>;
 }
 
 /** Reads a whole object into memory, refusing one above `maxBytes` (reference images are small). */
@@ -27,6 +29,18 @@ export async function readSmallObject(store: ObjectStore, path: string, maxBytes
 export function outputPaths(ownerUid: string, jobId: string, attemptIndex: number): { video: string; poster: string } {
   const base = `videos/${ownerUid}/${jobId}/attempt-${attemptIndex}`;
   return { video: `${base}.mp4`, poster: `${base}.jpg` };
+}
+
+/**
+ * Deletes what ended attempts left in storage, except the output the job points to. A runner that
+ * died mid-upload may still have completed its object (its last bytes had left), and one frozen
+ * mid-upload may complete it late: whoever ends a job, or learns that its own attempt ended
+ * without it, calls this.
+ */
+export async function removeLosingOutputs(store: ObjectStore, job: Job, jobId: string): Promise<void> {
+  const kept = job.output?.storagePath;
+  const losers = job.attempts.map((a) => a.index).filter((index) => outputPaths(job.ownerUid, jobId, index).video !== kept);
+  await Promise.all(losers.flatMap((index) => Object.values(outputPaths(job.ownerUid, jobId, index)).map((path) => store.remove(path))));
 }
 
 /** Uploads an encoded video and its poster and describes them as the job's `output`. */

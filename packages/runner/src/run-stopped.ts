@@ -1,8 +1,8 @@
 import type { Refusal } from '@vidgen/contract';
 
-/** Why a run was aborted; decides whether the worker may still write its ending. */
-export class RunAborted extends Error {
-  override readonly name = 'RunAborted';
+/** Why a run was stopped from outside; decides whether the runner may still write how it ended. */
+export class RunStopped extends Error {
+  override readonly name = 'RunStopped';
   constructor(readonly reason: 'lease_lost' | 'cancelled' | 'shutdown', detail?: Refusal | string) {
     super(detail ? `${reason}: ${detail}` : reason);
   }

@@ -1,0 +1,2 @@
+export * from './leased-run';
+export * from './run-stopped';

@@ -1,0 +1,154 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  finishAttempt,
+  JobError,
+  percentFor,
+  recordProviderJob,
+  reportProgress,
+  type AttemptResult,
+  type Job,
+  type Output,
+  type ProgressUpdate,
+  type Stage,
+} from '@vidgen/contract';
+import { LeaseKeeper, ProgressReporter, watchLease, type JobRepository, type RepositoryResult } from '@vidgen/contract/admin';
+import { encodeForWeb, outputPaths, publishOutput, removeLosingOutputs, type ObjectStore } from '@vidgen/media';
+import { RunStopped } from './run-stopped';
+
+/** Structured logging, whichever logger the runtime has (pino on the worker, Cloud Logging in functions). */
+export interface RunLog {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** What a backend hands back: a video file in the run's work folder. */
+export interface Produced {
+  videoFile: string;
+  /** Cut the video to this many seconds when the backend made a longer one (chained extensions). */
+  trimToSeconds?: number;
+  /** What the backend charged for it, when it says. */
+  costUsd?: number;
+}
+
+/** What a backend gets while it makes the video. */
+export interface RunContext {
+  /** Aborted with a {@link RunStopped} on a cancel, a lost lease or a shutdown: stop, and cancel remote work. */
+  signal: AbortSignal;
+  /** A folder of this run's own, removed when it ends. */
+  workDir: string;
+  /** Reports progress; written at most once per interval, the latest value always lands. */
+  progress(update: ProgressUpdate): void;
+  /** Saves the backend's own id for the work on the attempt (fenced) before waiting on it, so a redelivery re-attaches. */
+  saveProviderJobId(id: string): Promise<void>;
+}
+
+export interface LeasedRun {
+  jobs: JobRepository;
+  jobId: string;
+  /** The job as the claim wrote it. */
+  job: Job;
+  leaseToken: string;
+  leaseMs: number;
+  progressIntervalMs: number;
+  store: ObjectStore;
+  tools: { ffmpeg: string; ffprobe: string };
+  /** Where the run's work folder is made. */
+  workRoot: string;
+  log: RunLog;
+  /** Lets the owner stop the run from outside (a draining worker aborts with `RunStopped('shutdown')`). */
+  controller?: AbortController;
+  /** What the attempt cost, asked once it ended; by default what the backend said. */
+  costUsd?: (produced: Produced | null) => number;
+  /** Told of each progress write (metrics). */
+  onProgressWrite?: () => void;
+}
+
+export type RunEnd =
+  /** The run stopped without writing its end: its job was cancelled or its lease was lost. */
+  | { kind: 'stopped'; reason: RunStopped['reason'] }
+  /** The run wrote its end (or tried: `finished.ok` is false when the lease was gone by then). */
+  | { kind: 'finished'; result: AttemptResult; finished: RepositoryResult };
+
+/**
+ * Runs one claimed attempt to its end: keeps the lease and watches the job while `produce` makes the
+ * video, encodes it for the web, renews the lease once more, stores it, and finishes the attempt.
+ * Every job write is fenced by the lease token; once the lease is lost or the job cancelled, the run
+ * aborts and writes nothing more.
+ */
+export async function runUnderLease(run: LeasedRun, produce: (context: RunContext) => Promise<Produced>): Promise<RunEnd> {
+  const { jobs, jobId, job, leaseToken, log } = run;
+  const controller = run.controller ?? new AbortController();
+  const stop = (stopped: RunStopped) => controller.abort(stopped);
+  const keeper = new LeaseKeeper(jobs, jobId, leaseToken, run.leaseMs);
+  keeper.on('renewalFailed', (error) => log.warn('Lease renewal failed; retrying', { err: error.message }));
+  keeper.on('lost', (refusal) => stop(new RunStopped('lease_lost', refusal)));
+  const stopWatching = watchLease(
+    jobs,
+    jobId,
+    leaseToken,
+    (end) => stop(end === 'cancelled' ? new RunStopped('cancelled') : new RunStopped('lease_lost', 'job changed hands')),
+    (error) => log.warn('Job listener failed; the lease keeper still guards the run', { err: error.message }),
+  );
+  const reporter = new ProgressReporter(async (progress) => {
+    await jobs.transition(jobId, (current, now) => reportProgress(current, { leaseToken, progress, now }));
+    run.onProgressWrite?.();
+  }, run.progressIntervalMs);
+  const setStage = (stage: Stage) => reporter.update({ stage, step: null, totalSteps: null, percent: percentFor(stage), etaSeconds: null });
+  const costOf = run.costUsd ?? ((produced: Produced | null) => produced?.costUsd ?? 0);
+  const workDir = await mkdtemp(join(run.workRoot, `${jobId}-`));
+  keeper.start();
+
+  let result: AttemptResult;
+  try {
+    const produced = await produce({
+      signal: controller.signal,
+      workDir,
+      progress: (update) => reporter.update(update),
+      saveProviderJobId: async (id) => {
+        const saved = await jobs.transition(jobId, (current, now) => recordProviderJob(current, { leaseToken, providerJobId: id, now }));
+        if (!saved.ok) throw new RunStopped('lease_lost', saved.refusal);
+      },
+    });
+    setStage('encoding');
+    const encoded = await encodeForWeb(run.tools, produced.videoFile, { video: join(workDir, 'video.mp4'), poster: join(workDir, 'poster.jpg') }, controller.signal, {
+      maxSeconds: produced.trimToSeconds,
+    });
+    setStage('uploading');
+    // Storing is the one step that cannot be taken back: make sure the lease is still ours first.
+    if (!(await keeper.renew()) || controller.signal.aborted) throw controller.signal.reason ?? new RunStopped('lease_lost');
+    const output: Output = await publishOutput(run.store, encoded, outputPaths(job.ownerUid, jobId, job.attempt!.index));
+    result = { outcome: 'succeeded', output, costUsd: costOf(produced) };
+  } catch (error) {
+    const stopped = [controller.signal.reason, error].find((reason): reason is RunStopped => reason instanceof RunStopped);
+    if (stopped && !stopped.mayWrite) {
+      log.info('Run stopped; it writes nothing more', { reason: stopped.message });
+      return { kind: 'stopped', reason: stopped.reason };
+    }
+    const failure = stopped ? new JobError('worker_shutdown') : JobError.from(error);
+    log.warn('Attempt failed', { code: failure.code, err: failure.message });
+    result = { outcome: 'failed', error: failure.toData(), costUsd: costOf(null) };
+  } finally {
+    keeper.stop();
+    stopWatching();
+    await reporter.stop();
+    await rm(workDir, { recursive: true, force: true });
+  }
+
+  const finished = await jobs.transition(jobId, (current, now) => finishAttempt(current, { leaseToken, result, now }));
+  await tidyOutputs(run, finished, result);
+  return { kind: 'finished', result, finished };
+}
+
+/** Once a job ends, nothing but its output stays in storage; a run that lost after storing removes its own file. */
+async function tidyOutputs(run: LeasedRun, finished: RepositoryResult, result: AttemptResult): Promise<void> {
+  try {
+    if (finished.ok) return await removeLosingOutputs(run.store, finished.job, run.jobId);
+    run.log.warn('The attempt ended after losing its lease; its result was discarded', { refusal: finished.refusal });
+    if (result.outcome !== 'succeeded') return;
+    const latest = await run.jobs.get(run.jobId);
+    if (latest) await removeLosingOutputs(run.store, latest, run.jobId);
+  } catch (error) {
+    run.log.warn('Could not remove the outputs of attempts that lost', { err: (error as Error).message });
+  }
+}
