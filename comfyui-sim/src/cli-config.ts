@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import type { ComfySimulatorOptions } from './options';
+import { CliConfigError } from '@vidgen/sim-kit';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -32,7 +33,7 @@ export const USAGE = [
 ].join('\n');
 
 /** Thrown for a bad flag or variable; the message names it. */
-export class CliConfigError extends Error {}
+export { CliConfigError };
 
 /** Reads the simulator's options from command-line flags, falling back to the environment. */
 export function readCliOptions(argv: string[], env: NodeJS.ProcessEnv): { help: boolean; options: ComfySimulatorOptions } {

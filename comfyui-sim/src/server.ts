@@ -13,7 +13,7 @@ import { History } from './history';
 import { configureHttp } from './http-setup';
 import { SimulatorSettingsSchema, TimingPatchSchema, TimingSchema, type ComfySimulatorOptions, type Timing, type TimingPatch } from './options';
 import { listInputImages, prepareDataDirs, type DataDirs } from './outputs/data-dirs';
-import { resolveFfmpegPath } from './outputs/ffmpeg-path';
+import { resolveFfmpegPath } from '@vidgen/sim-kit';
 import { VideoWriter } from './outputs/video-writer';
 import type { RouteContext } from './routes/context';
 import { comfyRoutes } from './routes';

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { FfmpegError, runFfmpeg } from '@vidgen/sim-kit';
 import { PyError } from '../validation/py-values';
 
 /** The containers and codecs the simulator writes. */
@@ -66,21 +66,14 @@ export class VideoWriter {
     await this.run(args);
   }
 
-  private run(args: string[]): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(this.ffmpegPath, args, { stdio: ['ignore', 'ignore', 'pipe'], signal: this.signal });
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr = (stderr + chunk.toString()).slice(-4000);
-      });
-      child.on('error', (error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') reject(new PyError('ProcessLookupError', FFMPEG_MISSING));
-        else reject(error);
-      });
-      child.on('close', (code) => {
-        if (code === 0) resolve();
-        else if (!this.signal.aborted) reject(new PyError('Exception', `An error occurred in the ffmpeg subprocess:\n${stderr}`));
-      });
-    });
+  private async run(args: string[]): Promise<void> {
+    try {
+      await runFfmpeg(this.ffmpegPath, args, this.signal);
+    } catch (error) {
+      if (!(error instanceof FfmpegError) || error.reason === 'stopped') throw error;
+      throw error.reason === 'missing'
+        ? new PyError('ProcessLookupError', FFMPEG_MISSING)
+        : new PyError('Exception', `An error occurred in the ffmpeg subprocess:\n${error.stderr}`);
+    }
   }
 }

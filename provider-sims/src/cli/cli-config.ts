@@ -4,6 +4,7 @@ import { ReplicateModelKindSchema } from '../replicate/replicate-models';
 import type { ReplicateSimulatorOptions } from '../replicate/replicate-options';
 import { LogLevelSchema } from '../shared/settings';
 import type { VeoSimulatorOptions } from '../veo/veo-options';
+import { CliConfigError } from '@vidgen/sim-kit';
 
 /** A flag: its name, its environment variable and how to read it. */
 interface Setting {
@@ -83,7 +84,7 @@ export const USAGE = [
 ].join('\n');
 
 /** Thrown for a bad command, flag or variable; the message names it. */
-export class CliConfigError extends Error {}
+export { CliConfigError };
 
 /** What the command line asks for. */
 export type CliCommand = { kind: 'help' } | { kind: 'veo'; options: VeoSimulatorOptions } | { kind: 'replicate'; options: ReplicateSimulatorOptions };

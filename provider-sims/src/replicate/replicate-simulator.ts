@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { prepareDataDir } from '../shared/data-dir';
-import { resolveFfmpegPath } from '../shared/ffmpeg-path';
+import { resolveFfmpegPath } from '@vidgen/sim-kit';
 import { createHttpApp, listen } from '../shared/http-server';
 import { RequestLog } from '../shared/request-log';
 import { ScriptBook, type ScriptEntry } from '../shared/script-book';

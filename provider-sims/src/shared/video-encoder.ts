@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import { rename, rm } from 'node:fs/promises';
+import { FfmpegError, runFfmpeg } from '@vidgen/sim-kit';
 
 /** A synthetic clip: ffmpeg's testsrc2 pattern, hue-shifted by `seed`, H.264 yuv420p in MP4. */
 export interface VideoSpec {
@@ -53,20 +53,11 @@ export class VideoEncoder {
     }
   }
 
-  private run(args: string[]): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(this.ffmpegPath, args, { stdio: ['ignore', 'ignore', 'pipe'], signal: this.signal });
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr = (stderr + chunk.toString()).slice(-4000);
-      });
-      child.on('error', (error: NodeJS.ErrnoException) => {
-        reject(new VideoEncodeError(error.code === 'ENOENT' ? `ffmpeg not found at ${this.ffmpegPath}` : `ffmpeg: ${error.message}`));
-      });
-      child.on('close', (code) => {
-        if (code === 0) resolve();
-        else reject(new VideoEncodeError(this.signal.aborted ? 'ffmpeg stopped: the simulator is closing' : `ffmpeg exited with ${code}: ${stderr.trim()}`));
-      });
-    });
+  private async run(args: string[]): Promise<void> {
+    try {
+      await runFfmpeg(this.ffmpegPath, args, this.signal);
+    } catch (error) {
+      throw error instanceof FfmpegError ? new VideoEncodeError(error.message) : error;
+    }
   }
 }

@@ -1,0 +1,3 @@
+export * from './cli';
+export * from './ffmpeg-path';
+export * from './run-ffmpeg';
