@@ -48,8 +48,6 @@ export const replicateCostPerSecond = defineString('REPLICATE_COST_PER_SECOND', 
 export const providerRetryFirstDelayMs = defineInt('PROVIDER_RETRY_FIRST_DELAY_MS', { default: 2000, description: 'First backoff delay after a 429 or 5xx from Veo or Replicate.' });
 
 export const storageBucket = defineString('STORAGE_BUCKET', { default: '', description: 'Bucket for videos (empty: the project\'s default bucket).' });
-export const localStoreDir = defineString('LOCAL_STORE_DIR', { default: '', description: 'Local stack only: folder of the local object store.' });
-export const localStoreUrl = defineString('LOCAL_STORE_URL', { default: '', description: 'Local stack only: URL the local object store serves downloads at.' });
 
 /** A secret counts as configured unless empty or "none" (deploy needs every declared secret set). */
 export function configured(secret: { value(): string }): string | null {

@@ -5,8 +5,8 @@ import { getApps, initializeApp, type App } from 'firebase-admin/app';
 import { getFirestore, type Firestore } from 'firebase-admin/firestore';
 import { getFunctions, type Functions } from 'firebase-admin/functions';
 import { JobRepository } from '@vidgen/contract/admin';
-import { CloudObjectStore, LocalObjectStore, resolveTools, type ObjectStore } from '@vidgen/media';
-import { localStoreDir, localStoreUrl, storageBucket } from './config';
+import { CloudObjectStore, resolveTools, type ObjectStore } from '@vidgen/media';
+import { storageBucket } from './config';
 
 export interface Services {
   app: App;
@@ -36,17 +36,13 @@ export function getServices(): Services {
 }
 
 /**
- * Where hosted providers' videos go: Cloud Storage, or in the local stack (functions emulator with
- * LOCAL_STORE_DIR set) the same local object store the workers write to.
+ * Where hosted providers' videos go: Cloud Storage, or in the local stack (FIREBASE_STORAGE_EMULATOR_HOST
+ * set) the local store server the workers write to, which speaks the same API.
  */
 export async function getOutputServices(): Promise<OutputServices> {
   if (!outputs) {
     const { app } = getServices();
-    const bucket = storageBucket.value() || undefined;
-    const local = process.env.FUNCTIONS_EMULATOR === 'true' && localStoreDir.value();
-    const store: ObjectStore = local
-      ? new LocalObjectStore(localStoreDir.value(), bucket ?? `${process.env.GCLOUD_PROJECT}.appspot.com`, localStoreUrl.value())
-      : new CloudObjectStore(app, bucket);
+    const store: ObjectStore = new CloudObjectStore(app, storageBucket.value() || undefined);
     const workDir = join(tmpdir(), 'vidgen-functions');
     await mkdir(workDir, { recursive: true });
     outputs = { store, tools: resolveTools({}), workDir };

@@ -12,7 +12,7 @@ import { loadWorkflow, type Workflow } from './comfy/workflows';
 import type { Config } from './config';
 import type { Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
-import { CloudObjectStore, LocalObjectStore, resolveTools, type ObjectStore } from '@vidgen/media';
+import { CloudObjectStore, resolveTools, type ObjectStore } from '@vidgen/media';
 
 export interface WorkerServices {
   config: Config;
@@ -39,10 +39,8 @@ export async function createServices(config: Config, log: Logger): Promise<Worke
   const comfy = new ComfyClient(config.COMFYUI_URL);
   const workDir = resolve(config.WORK_DIR ?? join(tmpdir(), `vidgen-${config.WORKER_ID}`));
   await mkdir(workDir, { recursive: true });
-  const bucket = config.STORAGE_BUCKET ?? `${process.env.GCLOUD_PROJECT ?? 'demo-vidgen'}.appspot.com`;
-  const store: ObjectStore = config.STORE === 'local'
-    ? new LocalObjectStore(resolve(config.LOCAL_STORE_DIR), bucket, config.LOCAL_STORE_URL)
-    : new CloudObjectStore(app, config.STORAGE_BUCKET);
+  // Cloud Storage, or in the local stack (FIREBASE_STORAGE_EMULATOR_HOST set) the local store server, which speaks its API.
+  const store: ObjectStore = new CloudObjectStore(app, config.STORAGE_BUCKET);
   const metrics = createMetrics();
   const jobs = new JobRepository(db);
   jobs.onWrite = () => metrics.jobWrites.inc();

@@ -1,11 +1,13 @@
 import { loadConfig, redacted } from '../src/config';
 
 const SECRET = 'a-shared-secret-of-32-characters';
+const BUCKET = 'demo-vidgen.appspot.com';
 
 describe('loadConfig', () => {
-  it('names WORKER_SHARED_SECRET when it is missing', () => {
+  it('names WORKER_SHARED_SECRET and STORAGE_BUCKET when they are missing', () => {
     expect(() => loadConfig({})).toThrow(/Invalid worker configuration/);
     expect(() => loadConfig({})).toThrow(/WORKER_SHARED_SECRET/);
+    expect(() => loadConfig({ WORKER_SHARED_SECRET: SECRET })).toThrow(/STORAGE_BUCKET: the bucket outputs go to is required/);
   });
 
   it('refuses a secret shorter than 16 characters, without echoing it', () => {
@@ -20,7 +22,7 @@ describe('loadConfig', () => {
   });
 
   it('fills in the defaults', () => {
-    const config = loadConfig({ WORKER_SHARED_SECRET: SECRET });
+    const config = loadConfig({ WORKER_SHARED_SECRET: SECRET, STORAGE_BUCKET: BUCKET });
     expect(config).toMatchObject({
       HOST: '0.0.0.0',
       PORT: 8000,
@@ -33,24 +35,21 @@ describe('loadConfig', () => {
       STALL_TIMEOUT_SECONDS: 600,
       SHUTDOWN_GRACE_SECONDS: 25,
       GPU_COST_PER_HOUR: 0.44,
-      STORE: 'gcs',
-      LOCAL_STORE_DIR: '.stack/storage',
-      LOCAL_STORE_URL: 'http://127.0.0.1:9199',
       FUNCTIONS_LOCATION: 'us-central1',
       LOG_LEVEL: 'info',
-      WORKER_SHARED_SECRET: SECRET,
+      WORKER_SHARED_SECRET: SECRET, STORAGE_BUCKET: BUCKET,
     });
     expect(config.WORKER_ID).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
     expect(config.WORKER_PUBLIC_URL).toBeUndefined();
-    expect(config.STORAGE_BUCKET).toBeUndefined();
+    expect(config.STORAGE_BUCKET).toBe(BUCKET);
   });
 
   it('coerces numbers from the environment and checks their ranges', () => {
-    const config = loadConfig({ WORKER_SHARED_SECRET: SECRET, PORT: '9001', MAX_CONCURRENT_JOBS: '4', HISTORY_POLL_SECONDS: '0.5', STORE: 'local' });
-    expect(config).toMatchObject({ PORT: 9001, MAX_CONCURRENT_JOBS: 4, HISTORY_POLL_SECONDS: 0.5, STORE: 'local' });
-    expect(() => loadConfig({ WORKER_SHARED_SECRET: SECRET, MAX_CONCURRENT_JOBS: '0' })).toThrow(/MAX_CONCURRENT_JOBS/);
-    expect(() => loadConfig({ WORKER_SHARED_SECRET: SECRET, PROGRESS_INTERVAL_MS: '50' })).toThrow(/PROGRESS_INTERVAL_MS/);
-    expect(() => loadConfig({ WORKER_SHARED_SECRET: SECRET, PORT: 'eighty' })).toThrow(/PORT/);
+    const config = loadConfig({ WORKER_SHARED_SECRET: SECRET, STORAGE_BUCKET: BUCKET, PORT: '9001', MAX_CONCURRENT_JOBS: '4', HISTORY_POLL_SECONDS: '0.5' });
+    expect(config).toMatchObject({ PORT: 9001, MAX_CONCURRENT_JOBS: 4, HISTORY_POLL_SECONDS: 0.5 });
+    expect(() => loadConfig({ WORKER_SHARED_SECRET: SECRET, STORAGE_BUCKET: BUCKET, MAX_CONCURRENT_JOBS: '0' })).toThrow(/MAX_CONCURRENT_JOBS/);
+    expect(() => loadConfig({ WORKER_SHARED_SECRET: SECRET, STORAGE_BUCKET: BUCKET, PROGRESS_INTERVAL_MS: '50' })).toThrow(/PROGRESS_INTERVAL_MS/);
+    expect(() => loadConfig({ WORKER_SHARED_SECRET: SECRET, STORAGE_BUCKET: BUCKET, PORT: 'eighty' })).toThrow(/PORT/);
   });
 
   // BUG (config.ts): z.coerce.number() turns an empty variable into 0, so `PORT=` (set but empty,
@@ -63,7 +62,7 @@ describe('loadConfig', () => {
   ] as const)('an empty %s is its default or refused, never 0', (name, fallback) => {
     let value: unknown;
     try {
-      value = loadConfig({ WORKER_SHARED_SECRET: SECRET, [name]: '' })[name];
+      value = loadConfig({ WORKER_SHARED_SECRET: SECRET, STORAGE_BUCKET: BUCKET, [name]: '' })[name];
     } catch (error) {
       value = (error as Error).message.includes(`${name}:`) ? 'refused' : error;
     }
@@ -73,18 +72,18 @@ describe('loadConfig', () => {
   it('names every bad variable at once', () => {
     let message = '';
     try {
-      loadConfig({ WORKER_ID: 'has spaces', COMFYUI_URL: 'not a url', STORE: 's3', WORKER_PUBLIC_URL: 'nope' });
+      loadConfig({ WORKER_ID: 'has spaces', COMFYUI_URL: 'not a url', LOG_LEVEL: 'loud', WORKER_PUBLIC_URL: 'nope' });
     } catch (error) {
       message = (error as Error).message;
     }
-    for (const name of ['WORKER_SHARED_SECRET', 'WORKER_ID', 'COMFYUI_URL', 'STORE', 'WORKER_PUBLIC_URL']) expect(message).toContain(`${name}:`);
+    for (const name of ['WORKER_SHARED_SECRET', 'WORKER_ID', 'COMFYUI_URL', 'LOG_LEVEL', 'WORKER_PUBLIC_URL']) expect(message).toContain(`${name}:`);
     expect(message).toContain('letters, digits, _ and - only');
   });
 });
 
 describe('redacted', () => {
   it('hides the secret and keeps everything else', () => {
-    const config = loadConfig({ WORKER_SHARED_SECRET: SECRET, WORKER_ID: 'worker-1' });
+    const config = loadConfig({ WORKER_SHARED_SECRET: SECRET, STORAGE_BUCKET: BUCKET, WORKER_ID: 'worker-1' });
     const shown = redacted(config);
     expect(shown.WORKER_SHARED_SECRET).toBe('[redacted]');
     expect(JSON.stringify(shown)).not.toContain(SECRET);

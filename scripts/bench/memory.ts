@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, linkSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from '../stack/stack';
+import { emulatorEnv, ROOT } from '../stack/stack';
 import type { BenchContext, SectionResult } from './context';
 import { mb, ms } from './stats';
 
@@ -94,7 +94,15 @@ export async function measureMemory(ctx: BenchContext): Promise<SectionResult> {
   let result: ChildResult | undefined;
   try {
     const out = await run(process.execPath, ['--import', 'tsx', join(__dirname, 'memory-child.ts')], {
-      env: { ...process.env, BENCH_COMFY_URL: ctx.worker.comfyuiUrl, BENCH_FILE: FILE, BENCH_SUBFOLDER: SUBFOLDER, BENCH_WORK_DIR: join(ctx.stateDir, 'memory-work') },
+      env: {
+        ...process.env,
+        ...emulatorEnv(ctx.state.ports, ctx.state.projectId),
+        BENCH_COMFY_URL: ctx.worker.comfyuiUrl,
+        BENCH_FILE: FILE,
+        BENCH_SUBFOLDER: SUBFOLDER,
+        BENCH_WORK_DIR: join(ctx.stateDir, 'memory-work'),
+        BENCH_BUCKET: `${ctx.state.projectId}.appspot.com`,
+      },
       signal: ctx.signal,
       timeoutMs: 300_000,
       onLine: (line) => {

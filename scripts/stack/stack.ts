@@ -49,6 +49,8 @@ export interface StackState {
   region: string;
   ports: Ports;
   storeDir: string;
+  /** The local store server's process (the stand-in for Cloud Storage and its emulator), for tests that signal it. */
+  storePid: number | undefined;
   timing: StackTiming;
   workers: Array<{ workerId: string; url: string; pid: number | undefined; comfyuiUrl: string; comfyuiPid: number | undefined; clockSkewMs: number }>;
 }
@@ -66,6 +68,10 @@ export function emulatorEnv(ports: Ports, projectId: string): Record<string, str
     FIRESTORE_EMULATOR_HOST: `${HOST}:${ports.firestore}`,
     FIREBASE_AUTH_EMULATOR_HOST: `${HOST}:${ports.auth}`,
     CLOUD_TASKS_EMULATOR_HOST: `${HOST}:${ports.tasks}`,
+    // The local store server answers the Cloud Storage JSON API as the Storage emulator would, so the
+    // Admin SDK (workers, functions, tests) writes through the production adapter, CloudObjectStore.
+    // firebase-tools passes its own environment on to the functions it runs.
+    FIREBASE_STORAGE_EMULATOR_HOST: `${HOST}:${ports.store}`,
     // Nothing local is a GCE metadata server; without this, auth libraries probe for one off-machine.
     METADATA_SERVER_DETECTION: 'none',
   };
@@ -82,7 +88,7 @@ function clockSkewEnv(skewMs: number): Record<string, string> {
  * the emulator for that project only), and the local secrets to `.secret.local`, which every local
  * stack shares: the same fixed worker secret and the simulators' keys.
  */
-function writeFunctionsEnv(options: StackOptions, storeDir: string): void {
+function writeFunctionsEnv(options: StackOptions): void {
   const { ports } = options;
   const override = join(ROOT, 'functions', '.env.local');
   if (existsSync(override)) {
@@ -102,8 +108,6 @@ function writeFunctionsEnv(options: StackOptions, storeDir: string): void {
     MAX_ACTIVE_JOBS_PER_USER: options.maxActiveJobsPerUser,
     ENFORCE_APP_CHECK: 'false',
     BACKEND_POLICY: options.backendPolicy ?? 'prefer-comfyui',
-    LOCAL_STORE_DIR: storeDir,
-    LOCAL_STORE_URL: `http://${HOST}:${ports.store}`,
     GEMINI_API_BASE_URL: `http://${HOST}:${ports.veo}`,
     VEO_POLL_SECONDS: 1,
     REPLICATE_BASE_URL: `http://${HOST}:${ports.replicate}/v1`,
@@ -196,7 +200,7 @@ export async function startStack(options: StackOptions, onStep: (message: string
   mkdirSync(logDir, { recursive: true });
   mkdirSync(storeDir, { recursive: true });
   const secret = LOCAL_SECRETS.WORKER_SHARED_SECRET;
-  writeFunctionsEnv(options, storeDir);
+  writeFunctionsEnv(options);
   const env = emulatorEnv(ports, options.projectId);
   Object.assign(process.env, env);
   const started: ManagedProcess[] = [];
@@ -259,7 +263,7 @@ export async function startStack(options: StackOptions, onStep: (message: string
     }
 
     const workers: StackState['workers'] = [];
-    const state: StackState = { projectId: options.projectId, region: REGION, ports, storeDir, timing, workers };
+    const state: StackState = { projectId: options.projectId, region: REGION, ports, storeDir, storePid: store.pid, timing, workers };
     const saveState = () => writeFileSync(join(stateDir, 'stack.json'), JSON.stringify(state, null, 2));
     for (let i = 0; i < options.workers; i += 1) {
       const workerId = `local-worker-${i + 1}`;
@@ -292,9 +296,7 @@ export async function startStack(options: StackOptions, onStep: (message: string
           HEARTBEAT_SECONDS: String(timing.heartbeatSeconds),
           HISTORY_POLL_SECONDS: String(timing.historyPollSeconds),
           STALL_TIMEOUT_SECONDS: String(timing.stallTimeoutSeconds),
-          STORE: 'local',
-          LOCAL_STORE_DIR: storeDir,
-          LOCAL_STORE_URL: `http://${HOST}:${ports.store}`,
+          STORAGE_BUCKET: `${options.projectId}.appspot.com`,
           WORK_DIR: join(stateDir, `work-${i + 1}`),
           ...clockSkewEnv(options.workerClockSkewMs?.[i] ?? 0),
         },

@@ -3,8 +3,8 @@ import { mkdtempSync, createReadStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { LocalObjectStore } from '@vidgen/media';
-import { adminDb } from '../support/admin';
+import { CloudObjectStore } from '@vidgen/media';
+import { adminApp, adminDb } from '../support/admin';
 import { simControl } from '../support/comfy-sim';
 import { downloadAndProbe } from '../support/media';
 import { clearProviderScripts, providerState, scriptProvider } from '../support/provider-sims';
@@ -16,13 +16,13 @@ jest.setTimeout(120_000);
 const ffmpeg = (require('@ffmpeg-installer/ffmpeg') as { path: string }).path;
 const dir = mkdtempSync(join(tmpdir(), 'vidgen-svd-'));
 
-/** Puts a PNG where the client's Storage upload would have put it (there is no Storage emulator here). */
+/** Puts a PNG where the client's Storage upload would have put it, with the Admin SDK (the local store server's Cloud Storage API). */
 async function uploadReferenceImage(uid: string): Promise<string> {
   const file = join(dir, `${uid}.png`);
   execFileSync(ffmpeg, ['-y', '-v', 'error', '-f', 'lavfi', '-i', 'testsrc=s=640x360', '-frames:v', '1', file]);
   const path = `uploads/${uid}/reference.png`;
-  const { storeDir, projectId } = stackState();
-  await new LocalObjectStore(storeDir, `${projectId}.appspot.com`, 'http://127.0.0.1').put(path, createReadStream(file), { contentType: 'image/png' });
+  const { projectId } = stackState();
+  await new CloudObjectStore(adminApp(), `${projectId}.appspot.com`).put(path, createReadStream(file), { contentType: 'image/png' });
   return path;
 }
 

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
 
 /** Uploads larger than this are refused, as `request.resource.size < 10 * 1024 * 1024` in storage.rules. */
@@ -31,6 +32,24 @@ export function uidFromAuthorization(header: string | undefined): string | null 
   const parsed = TokenPayloadSchema.safeParse(payload);
   if (!parsed.success) return null;
   return parsed.data.user_id ?? parsed.data.sub ?? null;
+}
+
+/**
+ * Whether a request on the Firebase API comes from server code, which Firebase Storage lets past the
+ * rules: the Storage emulator's admin credential (`Authorization: Bearer owner`), or the Cloud
+ * Storage client library with no credentials at all. The latter is firebase-admin's
+ * `getDownloadURL`, which reads `downloadTokens` from this API through @google-cloud/storage, and
+ * that client sends no credentials to an emulator host (the Storage emulator then refuses it:
+ * firebase-tools#8070); in production the request carries the service account's OAuth token.
+ *
+ * Nothing is verified, as with {@link uidFromAuthorization}: any local process could claim either,
+ * as it could reach the Cloud Storage JSON API beside this one, which has no rules at all. Local only.
+ */
+export function isAdminRequest(headers: IncomingHttpHeaders): boolean {
+  const { authorization } = headers;
+  if (authorization === 'Bearer owner' || authorization === 'Firebase owner') return true;
+  const client = headers['x-goog-api-client'];
+  return authorization === undefined && typeof client === 'string' && /(^|\s)gccl\//.test(client);
 }
 
 /**

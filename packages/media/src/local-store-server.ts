@@ -1,17 +1,12 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { LocalObjectStore, objectFile, type LocalObjectMeta } from './local-store';
-import { isStorableName, MAX_UPLOAD_BYTES, mayRead, mayWrite, uidFromAuthorization } from './local-store-rules';
+import { LocalObjectStore, objectFile } from './local-store';
+import { cloudStorageApi } from './local-store-gcs';
+import { fileOf, hasDownloadToken, objectInfo, readMeta, sendMedia, writeMeta, type StoredMeta } from './local-store-objects';
+import { isAdminRequest, MAX_UPLOAD_BYTES, mayRead, mayWrite, uidFromAuthorization } from './local-store-rules';
 import { parseMultipartRelated, parseUploadMetadata, ResumableUploads, UploadRequestError, type ResumableUpload } from './local-store-uploads';
 
-/** The sidecar as this server writes it: LocalObjectStore's format, plus custom metadata when an upload had some. */
-type StoredMeta = LocalObjectMeta & { customMetadata?: Record<string, string> };
-
-/** The largest request body taken in (a multipart upload or one resumable chunk); the rules refuse far less. */
+/** The largest request body the Firebase API takes in (a multipart upload or one resumable chunk); the rules refuse far less. */
 const BODY_LIMIT_BYTES = 64 * 1024 * 1024;
 
 /** The Storage emulator's answers, word for word, so that clients see the same errors locally. */
@@ -31,63 +26,26 @@ function sendError(reply: FastifyReply, code: number, message: string): FastifyR
   return reply.code(code).send({ error: { code, message } });
 }
 
-/** The file of an object named as Firebase names it, or null when the name cannot be held as named. */
-function fileOf(root: string, bucket: string, name: string): string | null {
-  if (!isStorableName(name)) return null;
-  try {
-    return objectFile(root, bucket, name);
-  } catch {
-    return null;
-  }
-}
-
-async function readMeta(file: string): Promise<StoredMeta | null> {
-  return readFile(`${file}.meta.json`, 'utf8').then((text) => JSON.parse(text) as StoredMeta).catch(() => null);
-}
-
-async function md5Base64(file: string): Promise<string> {
-  const hash = createHash('md5');
-  await pipeline(createReadStream(file), hash);
-  return hash.digest('base64');
-}
-
 /** The object resource the Firebase Storage API (and its emulator) answers with: what `getMetadata` and `getDownloadURL` read. */
 async function objectResource(bucket: string, name: string, file: string, meta: StoredMeta): Promise<Record<string, unknown>> {
-  const info = await stat(file);
-  const md5Hash = await md5Base64(file);
-  const created = info.birthtimeMs > 0 ? info.birthtime : info.mtime;
+  const info = await objectInfo(file, meta);
   return {
     name,
     bucket,
-    generation: String(Math.trunc(info.mtimeMs * 1000)),
+    generation: info.generation,
     metageneration: '1',
     contentType: meta.contentType,
-    timeCreated: created.toISOString(),
-    updated: info.mtime.toISOString(),
+    timeCreated: info.timeCreated,
+    updated: info.updated,
     storageClass: 'STANDARD',
     size: String(meta.sizeBytes),
-    md5Hash,
-    etag: md5Hash,
+    md5Hash: info.md5Hash,
+    etag: info.md5Hash,
     downloadTokens: meta.downloadToken,
     contentEncoding: 'identity',
     contentDisposition: 'inline',
     ...(meta.customMetadata ? { metadata: meta.customMetadata } : {}),
   };
-}
-
-/** Streams an object, or the one byte range a `Range: bytes=a-b` header asks for (`getBytes` with a size limit sends one). */
-function sendMedia(request: ObjectRequest, reply: FastifyReply, file: string, meta: StoredMeta): FastifyReply {
-  reply.header('content-type', meta.contentType).header('accept-ranges', 'bytes');
-  const range = /^bytes=(\d+)-(\d*)$/.exec(request.headers.range ?? '');
-  if (!range) return reply.header('content-length', meta.sizeBytes).send(createReadStream(file));
-  const start = Number(range[1]);
-  const end = Math.min(range[2] ? Number(range[2]) : meta.sizeBytes - 1, meta.sizeBytes - 1);
-  if (start > end) return reply.code(416).header('content-range', `bytes */${meta.sizeBytes}`).send();
-  return reply
-    .code(206)
-    .header('content-range', `bytes ${start}-${end}/${meta.sizeBytes}`)
-    .header('content-length', end - start + 1)
-    .send(createReadStream(file, { start, end }));
 }
 
 /**
@@ -102,11 +60,19 @@ function sendMedia(request: ObjectRequest, reply: FastifyReply, file: string, me
  *   `upload` / `upload, finalize` / `finalize` / `query` / `cancel` at the returned `X-Goog-Upload-URL`.
  *   Only the signed-in owner creates objects, under `uploads/{uid}/`, images under 10 MiB.
  *
+ * Server code (firebase-admin) passes the rules, as on Firebase Storage: see {@link isAdminRequest}.
  * Uploads are written through {@link LocalObjectStore}, so the worker and the functions read them as
  * any other object. Errors have the Storage emulator's shape: `{"error":{"code":403,"message":"Permission denied. ..."}}`.
+ *
+ * Beside it, on the same port as in the Storage emulator, the Cloud Storage JSON API that
+ * firebase-admin/storage uses ({@link cloudStorageApi}): the admin's path, with no rules at all.
+ * Hence the server listens on the loopback interface only.
  */
 export async function startLocalStoreServer(options: { root: string; host: string; port: number }): Promise<FastifyInstance> {
   const { root } = options;
+  if (!['127.0.0.1', '::1', 'localhost'].includes(options.host)) {
+    throw new Error(`The local store serves an unauthenticated admin API: it listens on 127.0.0.1, ::1 or localhost only, not ${options.host}`);
+  }
   const app = Fastify({ logger: false });
   const resumable = new ResumableUploads();
 
@@ -138,15 +104,15 @@ export async function startLocalStoreServer(options: { root: string; host: strin
     if (!file) return sendError(reply, 400, 'Invalid object path.');
     const meta = await readMeta(file);
     const { token } = request.query;
-    const byToken = meta !== null && token !== undefined && token === meta.downloadToken;
-    if (!byToken && !mayRead(name, uidFromAuthorization(request.headers.authorization))) {
+    const byToken = meta !== null && hasDownloadToken(meta, token);
+    if (!byToken && !isAdminRequest(request.headers) && !mayRead(name, uidFromAuthorization(request.headers.authorization))) {
       // A download URL whose object is gone stays a 404, as it always was here; otherwise, as in the
       // emulator, a caller the rules refuse learns nothing, not even whether the object exists.
       if (meta === null && token !== undefined) return sendError(reply, 404, 'Not Found.');
       return sendError(reply, 403, DENIED_READ);
     }
     if (!meta) return sendError(reply, 404, 'Not Found.');
-    if (request.query.alt === 'media') return sendMedia(request, reply, file, meta);
+    if (request.query.alt === 'media') return sendMedia(reply, request.headers.range, file, meta);
     return reply.send(await objectResource(bucket, name, file, meta));
   });
 
@@ -155,10 +121,7 @@ export async function startLocalStoreServer(options: { root: string; host: strin
     const file = objectFile(root, bucket, name);
     await new LocalObjectStore(root, bucket, `${request.protocol}://${request.host}`).put(name, Readable.from([data]), { contentType });
     if (customMetadata && Object.keys(customMetadata).length > 0) {
-      const meta: StoredMeta = { ...((await readMeta(file)) as StoredMeta), customMetadata };
-      const partial = `${file}.meta.json.${randomUUID()}.partial`;
-      await writeFile(partial, JSON.stringify(meta));
-      await rename(partial, `${file}.meta.json`);
+      await writeMeta(file, { ...((await readMeta(file)) as StoredMeta), customMetadata });
     }
     const meta = await readMeta(file);
     if (!meta) throw new Error(`The upload of ${name} was not stored`);
@@ -253,6 +216,8 @@ export async function startLocalStoreServer(options: { root: string; host: strin
       }
     });
   });
+
+  await app.register(cloudStorageApi, { root });
 
   await app.listen({ host: options.host, port: options.port });
   return app;

@@ -38,9 +38,7 @@ export function parseUploadMetadata(text: string): UploadMetadata {
  * inside the file do not cut it short.
  */
 export function parseMultipartRelated(contentType: string, body: Buffer): { metadata: UploadMetadata; data: Buffer; dataContentType: string | null } {
-  const match = /^multipart\/related\s*;.*\bboundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
-  const boundary = match?.[1] ?? match?.[2];
-  if (!boundary) throw new UploadRequestError(`A multipart upload needs Content-Type: multipart/related; boundary=..., not "${contentType}".`);
+  const boundary = multipartBoundary(contentType);
   const open = Buffer.from(`--${boundary}\r\n`);
   const between = Buffer.from(`\r\n--${boundary}\r\n`);
   const close = Buffer.from(`\r\n--${boundary}--`);
@@ -53,7 +51,16 @@ export function parseMultipartRelated(contentType: string, body: Buffer): { meta
   return { metadata: parseUploadMetadata(first.content.toString('utf8')), data: second.content, dataContentType: second.contentType };
 }
 
-function splitPart(part: Buffer): { contentType: string | null; content: Buffer } {
+/** The boundary named by a `multipart/related` Content-Type header. */
+export function multipartBoundary(contentType: string): string {
+  const match = /^multipart\/related\s*;.*\bboundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
+  const boundary = match?.[1] ?? match?.[2];
+  if (!boundary) throw new UploadRequestError(`A multipart upload needs Content-Type: multipart/related; boundary=..., not "${contentType}".`);
+  return boundary;
+}
+
+/** One part of a multipart body: its Content-Type header, and what follows its headers. */
+export function splitPart(part: Buffer): { contentType: string | null; content: Buffer } {
   const headerEnd = part.indexOf('\r\n\r\n');
   if (headerEnd < 0) throw new UploadRequestError('A multipart part has no headers.');
   const headers = part.subarray(0, headerEnd).toString('latin1').split('\r\n');

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import pino from 'pino';
 import { startLocalStoreServer } from './local-store-server';
 
-/** Entry point of the local stack's object store server (the stand-in for Cloud Storage downloads). */
+/** Entry point of the local stack's object store server (the stand-in for the Storage emulator: Firebase's Storage API and the Cloud Storage JSON API). */
 const env = z
   .object({ LOCAL_STORE_DIR: z.string(), HOST: z.string().default('127.0.0.1'), PORT: z.coerce.number().int().default(9199) })
   .parse(process.env);
