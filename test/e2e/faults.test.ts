@@ -99,6 +99,44 @@ describe('fault injection', () => {
     expect(after.attempts.every((a: { outcome: string }) => a.outcome === 'cancelled')).toBe(true);
   });
 
+  it('a worker killed mid-upload: its attempt is retried and the store ends with one video, the winner\'s', async () => {
+    await setStepMs(300);
+    const { jobId } = await user.createVideoJob({ prompt: `upload-${randomUUID()} a paper boat`, model: 'animatediff' });
+    const watch = watchJob(user, jobId);
+    const sampling = await watch.until((job) => job.state === 'running' && job.progress.stage === 'sampling');
+    const victim = stackState().workers.find((w) => w.workerId === sampling.attempt.workerId)!;
+    const storePid = stackState().storePid!;
+    // A store that takes the bytes but never answers: the victim's upload is in flight when it dies.
+    process.kill(storePid, 'SIGSTOP');
+    try {
+      await setStepMs(60);
+      await watch.until((job) => job.progress.stage === 'uploading', 30_000);
+      await sleep(1000);
+      process.kill(victim.pid!, 'SIGKILL');
+      expect(await outputsOf(jobId)).toEqual([]);
+    } finally {
+      process.kill(storePid, 'SIGCONT');
+    }
+
+    const done = await watch.until(isTerminalJob, 90_000);
+    watch.stop();
+    expect(done.state).toBe('succeeded');
+    expect(done.attempts[0]).toMatchObject({ outcome: 'failed', workerId: victim.workerId, error: { code: 'lease_expired' } });
+    const winner = `attempt-${done.attempts.length - 1}`;
+    expect(done.output.storagePath).toBe(`videos/${user.uid}/${jobId}/${winner}.mp4`);
+    // Whether the dead worker's last bytes had left or not, nothing of its attempt stays in the store
+    // (the winner tidies right after its finishing write, which the snapshot may beat).
+    let stored = await outputsOf(jobId);
+    for (let i = 0; i < 20 && stored.length > 1; i += 1) {
+      await sleep(250);
+      stored = await outputsOf(jobId);
+    }
+    expect(stored).toEqual([`${winner}.mp4`]);
+    const { ports, projectId } = stackState();
+    const lost = await fetch(`http://127.0.0.1:${ports.store}/storage/v1/b/${projectId}.appspot.com/o/${encodeURIComponent(`videos/${user.uid}/${jobId}/attempt-0.mp4`)}`);
+    expect(lost.status).toBe(404);
+  });
+
   it('a frozen worker that wakes after losing its lease writes nothing and stores nothing', async () => {
     await setStepMs(300);
     const marker = `zombie-${randomUUID()}`;
