@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { CloudObjectStore } from '@vidgen/media';
 import { adminApp, adminDb } from '../support/admin';
-import { simControl } from '../support/comfy-sim';
+import { setStepMs, simControl } from '../support/comfy-sim';
 import { downloadAndProbe } from '../support/media';
 import { clearProviderScripts, providerState, scriptProvider } from '../support/provider-sims';
 import { stackState } from '../support/stack-state';
@@ -79,7 +79,9 @@ describe('Replicate takes over when our GPU workers are full', () => {
   beforeAll(async () => {
     fillers = await signedInUser();
     user = await signedInUser();
-    await simControl('/sim/faults', { kind: 'stuck', promptContains: fillerMarker, times: 10 });
+    // Slow but alive (a step every few seconds, never a stall): the fillers hold both workers for
+    // longer than this group runs.
+    await setStepMs(4000);
     for (let i = 0; i < 4; i += 1) {
       const owner = i < 3 ? fillers : user;
       fillerJobs.push((await owner.createVideoJob({ prompt: `${fillerMarker} ${i}`, model: 'animatediff' })).jobId);
@@ -95,7 +97,7 @@ describe('Replicate takes over when our GPU workers are full', () => {
 
   afterAll(async () => {
     for (const [index, jobId] of fillerJobs.entries()) await (index < 3 ? fillers : user).cancelVideoJob(jobId);
-    await simControl('/sim/faults', undefined, 'DELETE');
+    await setStepMs(60);
     await clearProviderScripts();
     await fillers.close();
     await user.close();
