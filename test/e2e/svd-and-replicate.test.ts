@@ -72,19 +72,36 @@ describe('SVD on the GPU worker', () => {
 
 describe('Replicate takes over when our GPU workers are full', () => {
   const fillerMarker = `filler-${randomUUID()}`;
-  let fillers: WebUser;
+  let fillers: WebUser[];
   let user: WebUser;
-  const fillerJobs: string[] = [];
+  const fillerJobs: Array<{ owner: WebUser; jobId: string }> = [];
+
+  /** The attempt's backend once a runner holds it. */
+  async function backendOnceRunning(jobId: string): Promise<string> {
+    for (let i = 0; i < 100; i += 1) {
+      const attempt = (await adminDb().doc(`jobs/${jobId}`).get()).get('attempt') as { state: string; backend: string | null } | null;
+      if (attempt?.state === 'running' && attempt.backend) return attempt.backend;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`filler ${jobId} never started`);
+  }
 
   beforeAll(async () => {
-    fillers = await signedInUser();
+    fillers = [await signedInUser(), await signedInUser()];
     user = await signedInUser();
     // Slow but alive (a step every few seconds, never a stall): the fillers hold both workers for
     // longer than this group runs.
     await setStepMs(4000);
-    for (let i = 0; i < 4; i += 1) {
-      const owner = i < 3 ? fillers : user;
-      fillerJobs.push((await owner.createVideoJob({ prompt: `${fillerMarker} ${i}`, model: 'animatediff' })).jobId);
+    // One filler at a time, so that each dispatch sees the previous claim; one that lands on
+    // Replicate (no room seen at that instant) finishes there and another takes its place.
+    const slots = stackState().workers.length * 2;
+    let onWorkers = 0;
+    for (let i = 0; onWorkers < slots; i += 1) {
+      if (i >= slots * 2) throw new Error('the workers never filled up');
+      const owner = fillers[i % fillers.length]!;
+      const { jobId } = await owner.createVideoJob({ prompt: `${fillerMarker} ${i}`, model: 'animatediff' });
+      fillerJobs.push({ owner, jobId });
+      if ((await backendOnceRunning(jobId)) === 'comfyui') onWorkers += 1;
     }
     const workers = adminDb().collection('workers');
     for (let i = 0; i < 100; i += 1) {
@@ -92,14 +109,14 @@ describe('Replicate takes over when our GPU workers are full', () => {
       if (records.length >= 2 && records.every((r) => r.running >= r.capacity)) return;
       await new Promise((r) => setTimeout(r, 250));
     }
-    throw new Error('the workers never filled up');
+    throw new Error('the workers never reported themselves full');
   });
 
   afterAll(async () => {
-    for (const [index, jobId] of fillerJobs.entries()) await (index < 3 ? fillers : user).cancelVideoJob(jobId);
+    for (const { owner, jobId } of fillerJobs) await owner.cancelVideoJob(jobId);
     await setStepMs(60);
     await clearProviderScripts();
-    await fillers.close();
+    for (const filler of fillers) await filler.close();
     await user.close();
   });
 
