@@ -1,10 +1,10 @@
 import { logger } from 'firebase-functions';
 import { claimAttempt, JobError, resolveTierParams, type Backend } from '@vidgen/contract';
+import { dispatchNext } from '@vidgen/contract/admin';
 import { readSmallObject } from '@vidgen/media';
 import { runUnderLease, type RunLog } from '@vidgen/runner';
 import type { HostedProvider } from '../providers/hosted-provider';
 import { getOutputServices, type Services } from '../services';
-import { followUp } from './follow-up';
 
 const LEASE_MS = 60_000;
 const PROGRESS_INTERVAL_MS = 1000;
@@ -56,5 +56,7 @@ export async function runHosted(services: Services, jobId: string, attemptIndex:
   );
   if (end.kind === 'stopped') return;
   log.info('Hosted attempt finished', { outcome: end.result.outcome, applied: end.finished.ok, seconds: Math.round((Date.now() - started) / 1000) });
-  await followUp(services, jobId, end.finished);
+  // The runner already tidied the store; what is left is handing on the next attempt, if any.
+  const dispatched = await dispatchNext(services.taskQueues, jobId, end.finished);
+  if (dispatched !== null) log.info('Attempt dispatched', { next: dispatched });
 }
