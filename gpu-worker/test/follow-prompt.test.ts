@@ -7,8 +7,8 @@ import { ComfyClient, type Graph } from '../src/comfy/client';
 import { followPrompt, type PromptEvent } from '../src/comfy/follow-prompt';
 import type { HistoryEntry, OutputFile } from '../src/comfy/messages';
 import { ComfySocket } from '../src/comfy/socket';
-import { FAST, rejectsWithCode, silentLog, smallGraph, startSim } from './support/comfy';
-import { ffprobe, tempDir } from '../../packages/media/test/support/media';
+import { FAST, rejectsWithCode, silentLog, smallGraph, startComfyFixture, startSim, type ComfyFixture } from './support/comfy';
+import { ffprobe } from '../../packages/media/test/support/media';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -23,19 +23,16 @@ async function until<T>(what: string, probe: () => Promise<T | null | undefined 
 }
 
 describe('ComfyClient + ComfySocket + followPrompt on the simulator', () => {
+  let fixture: ComfyFixture;
   let sim: ComfySimulator;
   let client: ComfyClient;
   let socket: ComfySocket;
   let dir: string;
-  let cleanup: () => Promise<void>;
-  const clientId = `worker-${randomUUID()}`;
+  let clientId: string;
 
   beforeAll(async () => {
-    sim = await startSim();
-    client = new ComfyClient(sim.url);
-    socket = new ComfySocket(sim.url, clientId, silentLog);
-    await socket.start();
-    ({ dir, cleanup } = await tempDir('follow-prompt'));
+    fixture = await startComfyFixture('follow-prompt');
+    ({ sim, client, socket, dir, clientId } = fixture);
   });
 
   afterEach(async () => {
@@ -45,11 +42,7 @@ describe('ComfyClient + ComfySocket + followPrompt on the simulator', () => {
     await until('an idle simulator', () => sim.state().queue.running === null && sim.state().queue.pending.length === 0);
   });
 
-  afterAll(async () => {
-    socket.close();
-    await sim.close();
-    await cleanup();
-  });
+  afterAll(() => fixture.close());
 
   /** Starts following first, then submits under our own ids (as the worker does). */
   async function start(graph: Graph, options: { historyPollMs?: number; stallMs?: number; onEvent?: (event: PromptEvent, controller: AbortController) => void } = {}) {

@@ -2,15 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveTierParams } from '@vidgen/contract';
-import type { ComfySimulator } from '../../comfyui-sim/src/simulator';
 import { ComfyClient, type Graph } from '../src/comfy/client';
 import { followPrompt, type PromptEvent } from '../src/comfy/follow-prompt';
 import { GraphChecker } from '../src/comfy/graph-check';
 import type { OutputFile } from '../src/comfy/messages';
 import { ComfySocket } from '../src/comfy/socket';
 import { buildSvdGraph, danglingLinks, isLink, loadWorkflow, svdValues, withoutNode, type SvdMode, type WorkflowValues } from '../src/comfy/workflows';
-import { rejectsWithCode, silentLog, startSim } from './support/comfy';
-import { ffmpeg, ffprobe, tempDir } from '../../packages/media/test/support/media';
+import { rejectsWithCode, silentLog, startComfyFixture, type ComfyFixture } from './support/comfy';
+import { ffmpeg, ffprobe } from '../../packages/media/test/support/media';
 
 const workflow = loadWorkflow('svd');
 
@@ -174,30 +173,22 @@ describe('the SVD template', () => {
 });
 
 describe('the SVD graphs on the simulator', () => {
-  let sim: ComfySimulator;
+  let fixture: ComfyFixture;
   let client: ComfyClient;
   let socket: ComfySocket;
   let dir: string;
-  let cleanup: () => Promise<void>;
+  let clientId: string;
   let uploaded: string;
-  const clientId = `worker-${randomUUID()}`;
 
   beforeAll(async () => {
-    sim = await startSim();
-    client = new ComfyClient(sim.url);
-    socket = new ComfySocket(sim.url, clientId, silentLog);
-    await socket.start();
-    ({ dir, cleanup } = await tempDir('svd-workflow'));
+    fixture = await startComfyFixture('svd-workflow');
+    ({ client, socket, dir, clientId } = fixture);
     const png = join(dir, 'reference.png');
     await ffmpeg(['-y', '-f', 'lavfi', '-i', 'color=c=red:s=64x48', '-frames:v', '1', png]);
     uploaded = await client.uploadImage('reference.png', new Blob([await readFile(png)]));
   });
 
-  afterAll(async () => {
-    socket.close();
-    await sim.close();
-    await cleanup();
-  });
+  afterAll(() => fixture.close());
 
   async function run(graph: Graph): Promise<{ files: OutputFile[]; events: PromptEvent[]; promptId: string }> {
     const promptId = randomUUID();
