@@ -193,10 +193,9 @@ describe('gpu-worker/Dockerfile', () => {
     expect(statSync(start).mode & 0o111).toBe(0o111);
     expect(readFileSync(start, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env bash');
     expect(statSync(join(ROOT, 'scripts', 'download-models.sh')).mode & 0o100).toBe(0o100);
-    expect(statSync(join(ROOT, 'scripts', 'provision-queues.sh')).mode & 0o100).toBe(0o100);
   });
 
-  it.each(['gpu-worker/runpod/start.sh', 'scripts/download-models.sh', 'scripts/provision-queues.sh'])('%s passes bash -n', (script) => {
+  it.each(['gpu-worker/runpod/start.sh', 'scripts/download-models.sh'])('%s passes bash -n', (script) => {
     const result = spawnSync('bash', ['-n', join(ROOT, script)], { encoding: 'utf8' });
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
