@@ -56,7 +56,7 @@ export class AttemptManager extends EventEmitter<{ changed: [number] }> {
       const startedAt = Date.now();
       const done = runLeasedAttempt(
         this.services,
-        { jobId: request.jobId, job: result.job, attemptIndex: request.attemptIndex, leaseToken, claimedAt: startedAt },
+        { jobId: request.jobId, job: result.job, leaseToken, claimedAt: startedAt },
         controller,
         runLog,
       )

@@ -13,7 +13,6 @@ import { ProgressTracker } from './stages';
 export interface LeasedAttempt {
   jobId: string;
   job: Job;
-  attemptIndex: number;
   leaseToken: string;
   claimedAt: number;
 }
