@@ -1,7 +1,7 @@
 import { logger } from 'firebase-functions';
 import { isTerminal } from '@vidgen/contract';
 import { dispatchNext, type RepositoryResult } from '@vidgen/contract/admin';
-import { removeLosingOutputs } from '@vidgen/media';
+import { losingOutputPaths, removeLosingOutputs } from '@vidgen/media';
 import { getOutputServices, type Services } from '../services';
 
 /**
@@ -12,7 +12,7 @@ export async function followUp(services: Services, jobId: string, result: Reposi
   if (!result.ok) return;
   const dispatched = await dispatchNext(services.taskQueues, jobId, result);
   if (dispatched !== null) logger.info('Attempt dispatched', { jobId, attemptIndex: dispatched, tier: result.job.attempt?.tier });
-  if (isTerminal(result.job.state) && result.job.attempts.length > 1) {
+  if (isTerminal(result.job.state) && losingOutputPaths(result.job, jobId).length > 0) {
     try {
       await removeLosingOutputs((await getOutputServices()).store, result.job, jobId);
     } catch (error) {

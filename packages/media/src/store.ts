@@ -38,9 +38,15 @@ export function outputPaths(ownerUid: string, jobId: string, attemptIndex: numbe
  * without it, calls this.
  */
 export async function removeLosingOutputs(store: ObjectStore, job: Job, jobId: string): Promise<void> {
+  await Promise.all(losingOutputPaths(job, jobId).map((path) => store.remove(path)));
+}
+
+/** What ended attempts may have stored and the job's output does not use: only a claimed attempt (one with a runner) ever stores. */
+export function losingOutputPaths(job: Job, jobId: string): string[] {
   const kept = job.output?.storagePath;
-  const losers = job.attempts.map((a) => a.index).filter((index) => outputPaths(job.ownerUid, jobId, index).video !== kept);
-  await Promise.all(losers.flatMap((index) => Object.values(outputPaths(job.ownerUid, jobId, index)).map((path) => store.remove(path))));
+  return job.attempts
+    .filter((attempt) => attempt.workerId !== null && outputPaths(job.ownerUid, jobId, attempt.index).video !== kept)
+    .flatMap((attempt) => Object.values(outputPaths(job.ownerUid, jobId, attempt.index)));
 }
 
 /** Uploads an encoded video and its poster and describes them as the job's `output`. */

@@ -1,8 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { claimAttempt, createJob, expireLease, finishAttempt, type Job, type TransitionResult } from '@vidgen/contract';
-import { LocalObjectStore, outputPaths, removeLosingOutputs } from '@vidgen/media';
+import { claimAttempt, createJob, expireLease, failPendingAttempt, finishAttempt, type Job, type TransitionResult } from '@vidgen/contract';
+import { LocalObjectStore, losingOutputPaths, outputPaths, removeLosingOutputs } from '@vidgen/media';
 import { tempDir } from './support/media';
 
 const bucket = 'demo-bucket';
@@ -68,5 +68,15 @@ describe('removeLosingOutputs', () => {
     expect(failed.state).toBe('failed');
     await removeLosingOutputs(store, failed, 'job-1');
     expect(await stored()).toEqual([]);
+  });
+
+  it('has nothing to remove for an attempt that never had a runner', () => {
+    const queued = createJob({ ownerUid: 'user-1', request: { prompt: 'a lighthouse', model: 'animatediff' }, plan: ['animatediff'], now: at(0) }).job;
+    const noWorker = { code: 'no_worker_available' as const, message: 'no worker had room', retryable: true };
+    const failed = ok(failPendingAttempt(queued, { attemptIndex: 0, error: noWorker, now: at(1) }));
+    expect(failed.state).toBe('failed');
+    expect(failed.attempts.map((a) => a.workerId)).toEqual([null]);
+    expect(losingOutputPaths(failed, 'job-1')).toEqual([]);
+    expect(losingOutputPaths(jobAfterOneLostAttempt(), 'job-1')).toEqual(Object.values(outputPaths('user-1', 'job-1', 0)));
   });
 });
