@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import { deleteApp, initializeApp, type FirebaseApp } from 'firebase/app';
-import { connectAuthEmulator, getAuth, signInAnonymously } from 'firebase/auth';
-import { connectFirestoreEmulator, doc, getFirestore, onSnapshot, setLogLevel, type DocumentData, type Firestore } from 'firebase/firestore';
-import { connectFunctionsEmulator, getFunctions, httpsCallable, type Functions } from 'firebase/functions';
+import { deleteApp, type FirebaseApp } from 'firebase/app';
+import { signInAnonymously } from 'firebase/auth';
+import { doc, onSnapshot, setLogLevel, type DocumentData, type Firestore } from 'firebase/firestore';
+import { httpsCallable, type Functions } from 'firebase/functions';
 import type { CreateVideoJobRequest, CreateVideoJobResponse, JobState } from '@vidgen/contract';
 import type { StackState } from '../stack/stack';
+import { connectWebApp } from '../stack/web-app';
 
 /** A web app as our users write it: the Firebase web SDK, signed in anonymously, on the bench stack's emulators. */
 export interface BenchUser {
@@ -20,14 +20,7 @@ export interface BenchUser {
 /** Signs a new anonymous user in; `callTimeoutMs` bounds each callable (the SDK's default is 70 s). */
 export async function signedInUser(state: StackState, options: { callTimeoutMs?: number } = {}): Promise<BenchUser> {
   setLogLevel('error');
-  const { ports, projectId, region } = state;
-  const app = initializeApp({ projectId, apiKey: 'demo-api-key', appId: 'demo-app' }, `bench-${randomUUID()}`);
-  const auth = getAuth(app);
-  connectAuthEmulator(auth, `http://127.0.0.1:${ports.auth}`, { disableWarnings: true });
-  const db = getFirestore(app);
-  connectFirestoreEmulator(db, '127.0.0.1', ports.firestore);
-  const functions = getFunctions(app, region);
-  connectFunctionsEmulator(functions, '127.0.0.1', ports.functions);
+  const { app, auth, db, functions } = connectWebApp(state, 'bench');
   const { uid } = (await signInAnonymously(auth)).user;
   const timeout = { timeout: options.callTimeoutMs ?? 70_000 };
   return {

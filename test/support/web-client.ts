@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import { deleteApp, initializeApp, type FirebaseApp } from 'firebase/app';
-import { connectAuthEmulator, getAuth, signInAnonymously } from 'firebase/auth';
-import { collection, connectFirestoreEmulator, doc, getFirestore, onSnapshot, query, where, type DocumentData, type Firestore, type Query } from 'firebase/firestore';
-import { connectFunctionsEmulator, getFunctions, httpsCallable, type Functions } from 'firebase/functions';
+import { deleteApp, type FirebaseApp } from 'firebase/app';
+import { signInAnonymously } from 'firebase/auth';
+import { collection, doc, onSnapshot, query, where, type DocumentData, type Firestore, type Query } from 'firebase/firestore';
+import { httpsCallable, type Functions } from 'firebase/functions';
 import type { CreateVideoJobRequest, CreateVideoJobResponse, JobState } from '@vidgen/contract';
+import { connectWebApp } from '../../scripts/stack/web-app';
 import { stackState } from './stack-state';
 
 export interface WebUser {
@@ -18,14 +18,7 @@ export interface WebUser {
 
 /** A web app as our users write it: the Firebase web SDK, signed in anonymously, pointed at the emulators. */
 export async function signedInUser(options: { signIn?: boolean } = {}): Promise<WebUser> {
-  const { ports, projectId, region } = stackState();
-  const app = initializeApp({ projectId, apiKey: 'demo-api-key', appId: 'demo-app' }, `user-${randomUUID()}`);
-  const auth = getAuth(app);
-  connectAuthEmulator(auth, `http://127.0.0.1:${ports.auth}`, { disableWarnings: true });
-  const db = getFirestore(app);
-  connectFirestoreEmulator(db, '127.0.0.1', ports.firestore);
-  const functions = getFunctions(app, region);
-  connectFunctionsEmulator(functions, '127.0.0.1', ports.functions);
+  const { app, auth, db, functions } = connectWebApp(stackState(), 'user');
   const uid = options.signIn === false ? '' : (await signInAnonymously(auth)).user.uid;
   return {
     app,
