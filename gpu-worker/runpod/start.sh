@@ -11,8 +11,14 @@
 #                          starts anyway, offering only the tiers whose models are present)
 #   MODELS_DIR             the models volume (default /workspace/models)
 #   HF_TOKEN               Hugging Face token, for gated models (SVD XT 1.1)
-#   GCP_SERVICE_ACCOUNT_JSON  the service account key itself (e.g. a RunPod secret); written to a
-#                          private file and used as GOOGLE_APPLICATION_CREDENTIALS when that is unset
+#   GCP_SERVICE_ACCOUNT_JSON  the service account key itself (a RunPod secret); written to a file
+#                          only this script's user (root in the image) can read (0400, in a 0700
+#                          folder on the container disk), used as GOOGLE_APPLICATION_CREDENTIALS
+#                          when that is unset, and removed from the environment
+#   COMFYUI_USER           run ComfyUI as this unprivileged user (the image sets `comfyui`), so it can
+#                          read neither the key file nor the worker's environment; needs root. Empty:
+#                          ComfyUI runs as this script's user. ComfyUI never gets the secrets in its
+#                          environment (WORKER_SHARED_SECRET, METRICS_TOKEN, HF_TOKEN, the key's path) either way
 #   COMFYUI_DIR, COMFYUI_PORT (8188), COMFYUI_ARGS (extra flags, e.g. --lowvram),
 #   COMFYUI_START_TIMEOUT  seconds to wait for ComfyUI's /system_stats (default 600)
 #   RUNPOD_POD_ID          set by RunPod: WORKER_ID and WORKER_PUBLIC_URL default from it
@@ -38,9 +44,21 @@ fi
 if [[ -n "${GCP_SERVICE_ACCOUNT_JSON:-}" && -z "${GOOGLE_APPLICATION_CREDENTIALS:-}" ]]; then
   credentials_dir="$(mktemp -d)"
   (umask 077 && printf '%s' "$GCP_SERVICE_ACCOUNT_JSON" >"$credentials_dir/service-account.json")
+  chmod 0400 "$credentials_dir/service-account.json"
   export GOOGLE_APPLICATION_CREDENTIALS="$credentials_dir/service-account.json"
 fi
 unset GCP_SERVICE_ACCOUNT_JSON
+
+# ComfyUI (and every custom node it loads) runs as COMFYUI_USER when set: a user that cannot read the
+# key file above, nor /proc/<pid>/environ of the worker, which keeps the secrets in its environment.
+COMFYUI_USER="${COMFYUI_USER:-}"
+as_comfyui=()
+if [[ -n "$COMFYUI_USER" ]]; then
+  if ! comfyui_uid="$(id -u "$COMFYUI_USER" 2>/dev/null)"; then log "COMFYUI_USER: there is no user '$COMFYUI_USER'"; exit 1; fi
+  if [[ "$(id -u)" != 0 && "$(id -u)" != "$comfyui_uid" ]]; then log "COMFYUI_USER=$COMFYUI_USER needs start.sh to run as root"; exit 1; fi
+  comfyui_home="$(getent passwd "$COMFYUI_USER" | cut -d: -f6)"
+  as_comfyui=(setpriv "--reuid=$comfyui_uid" "--regid=$(id -g "$COMFYUI_USER")" --clear-groups --no-new-privs env "HOME=${comfyui_home:-/tmp}" "USER=$COMFYUI_USER")
+fi
 export COMFYUI_URL="${COMFYUI_URL:-http://127.0.0.1:${COMFYUI_PORT}}"
 
 # Fail in a second, naming the variable, rather than after minutes of downloads and ComfyUI start-up.
@@ -70,6 +88,7 @@ if [[ "$MODELS_DIR" != /workspace/models ]]; then
   # The file names /workspace/models; point a copy of it at the volume we were given instead.
   MODEL_PATHS="$(mktemp --suffix=.yaml)"
   sed "s|^\(  base_path:\).*|\1 $MODELS_DIR|" "$APP_DIR/gpu-worker/runpod/extra_model_paths.yaml" >"$MODEL_PATHS"
+  chmod 0644 "$MODEL_PATHS" # ComfyUI reads it, possibly as COMFYUI_USER; it holds no secret
 fi
 
 # --- ComfyUI --------------------------------------------------------------------------------------
@@ -81,7 +100,8 @@ run_comfyui() {
   while true; do
     status=0
     # shellcheck disable=SC2086 # COMFYUI_ARGS is a list of flags
-    (cd "$COMFYUI_DIR" && exec "$PYTHON" main.py --listen 127.0.0.1 --port "$COMFYUI_PORT" \
+    (cd "$COMFYUI_DIR" && exec env -u WORKER_SHARED_SECRET -u METRICS_TOKEN -u HF_TOKEN -u GOOGLE_APPLICATION_CREDENTIALS \
+      "${as_comfyui[@]}" "$PYTHON" main.py --listen 127.0.0.1 --port "$COMFYUI_PORT" \
       --extra-model-paths-config "$MODEL_PATHS" --disable-auto-launch $COMFYUI_ARGS) || status=$?
     log "ComfyUI exited with status $status; starting it again in 5 s"
     sleep 5

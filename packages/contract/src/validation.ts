@@ -4,7 +4,7 @@ import type { z } from 'zod';
 export function describeIssues(error: z.ZodError): string[] {
   return error.issues.map((issue) => {
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => `${key}: is not a known field`).join('; ');
+      return issue.keys.map((key) => `${[...issue.path, key].join('.')}: is not a known field`).join('; ');
     }
     const field = issue.path.length > 0 ? issue.path.join('.') : 'request';
     return `${field}: ${issue.message}`;
