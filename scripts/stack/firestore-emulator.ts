@@ -32,7 +32,9 @@ export function gcloudFirestoreProcess(args: { script: string; host: string; por
     command: args.script,
     args: ['start', `--host=${args.host}`, `--port=${args.port}`, `--rules=${args.rules}`, `--project_id=${args.projectId}`],
     logFile: args.logFile,
-    ready: httpReady(`http://${args.host}:${args.port}/`),
+    // The emulator answers its root with "Ok"; and the port must be its own (another program may hold it).
+    ready: httpReady(`http://${args.host}:${args.port}/`, { what: 'the Firestore emulator', accepts: (body) => body.trim() === 'Ok' }),
+    ports: [args.port],
     readyTimeoutMs: 60_000,
   });
 }

@@ -7,6 +7,7 @@ export function stackState(): StackState {
   const file = process.env.VIDGEN_STACK_STATE;
   if (!file) throw new Error('VIDGEN_STACK_STATE is not set: run these tests through the stack project (jest --selectProjects stack)');
   const state = JSON.parse(readFileSync(file, 'utf8')) as StackState;
+  if (state.down) throw new Error(`The test stack is down: ${state.down} (the console and ${file.replace(/stack\.json$/, 'logs/')} say why)`);
   Object.assign(process.env, emulatorEnv(state.ports, state.projectId));
   return state;
 }
