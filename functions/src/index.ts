@@ -3,18 +3,9 @@ import { onSchedule } from 'firebase-functions/v2/scheduler';
 import { onTaskDispatched } from 'firebase-functions/v2/tasks';
 import { cancelVideoJob as cancelVideoJobHandler } from './api/cancel-video-job';
 import { createVideoJob as createVideoJobHandler } from './api/create-video-job';
-import { BackendPolicySchema } from '@vidgen/contract';
-import {
-  backendPolicy,
-  geminiApiKey,
-  REGION,
-  replicateApiToken,
-  workerRequestTimeoutSeconds,
-  workerSecret,
-  workerWaitSeconds,
-} from './config';
+import { configOrNull, geminiApiKey, REGION, replicateApiToken, secrets, settings, TASK_TIMEOUT_SECONDS, workerSecret } from './config';
 import { runAttempt as runAttemptHandler } from './orchestration/run-attempt';
-import { replicateFromConfig, veoFromConfig } from './providers/from-config';
+import { replicateFromConfig, runAttemptOptions } from './providers/from-config';
 import { sweep } from './orchestration/watchdog';
 import { getServices } from './services';
 
@@ -26,28 +17,33 @@ export const runAttempt = onTaskDispatched(
   {
     region: REGION,
     secrets: [workerSecret, geminiApiKey, replicateApiToken],
-    timeoutSeconds: 1800,
+    timeoutSeconds: TASK_TIMEOUT_SECONDS,
     memory: '1GiB',
     retryConfig: { maxAttempts: 200, minBackoffSeconds: 1, maxBackoffSeconds: 15, maxDoublings: 4 },
     rateLimits: { maxConcurrentDispatches: 100 },
   },
-  (request) =>
-    runAttemptHandler(request.data, getServices(), {
-      workerSecret: workerSecret.value(),
-      workerWaitMs: workerWaitSeconds.value() * 1000,
-      workerRequestTimeoutMs: workerRequestTimeoutSeconds.value() * 1000,
-      policy: BackendPolicySchema.parse(backendPolicy.value()),
-      veo: veoFromConfig(),
-      replicate: replicateFromConfig(),
-    }),
+  async (request) => {
+    // A bad parameter is logged loudly and the task ends: only a redeploy fixes it, so 200 retries
+    // would change nothing. The job's attempt stays pending and the watchdog re-dispatches it then.
+    const options = configOrNull(runAttemptOptions, 'runAttempt');
+    if (options) await runAttemptHandler(request.data, getServices(), options);
+  },
 );
 
-function sweepNow(): Promise<unknown> {
-  return sweep(getServices(), { pendingStaleMs: (workerWaitSeconds.value() + 60) * 1000 });
+async function sweepNow(): Promise<void> {
+  const config = configOrNull(settings, 'watchdog');
+  if (!config) return;
+  // Replicate stops predictions nobody will use and reports what they cost; a bad secret is logged
+  // and the rest of the sweep still runs.
+  const replicate = configOrNull(() => replicateFromConfig(config, secrets()), 'watchdog');
+  await sweep(getServices(), { pendingStaleMs: (config.WORKER_WAIT_SECONDS + 60) * 1000, replicate });
 }
 
+/** The secrets the watchdog reads: the Replicate token (and the others, which the secrets check reads together). */
+const WATCHDOG_SECRETS = [workerSecret, geminiApiKey, replicateApiToken];
+
 /** The watchdog, every minute in production (Cloud Scheduler). */
-export const watchdog = onSchedule({ region: REGION, schedule: 'every 1 minutes' }, async () => {
+export const watchdog = onSchedule({ region: REGION, schedule: 'every 1 minutes', secrets: WATCHDOG_SECRETS }, async () => {
   await sweepNow();
 });
 
@@ -55,6 +51,6 @@ export const watchdog = onSchedule({ region: REGION, schedule: 'every 1 minutes'
  * The same sweep as a task, for places without Cloud Scheduler: the local stack enqueues one every
  * few seconds. A sweep that fails is not retried; the next tick sweeps again.
  */
-export const watchdogTick = onTaskDispatched({ region: REGION, retryConfig: { maxAttempts: 1 } }, async () => {
+export const watchdogTick = onTaskDispatched({ region: REGION, secrets: WATCHDOG_SECRETS, retryConfig: { maxAttempts: 1 } }, async () => {
   await sweepNow();
 });

@@ -6,13 +6,16 @@ import { getFirestore, type Firestore } from 'firebase-admin/firestore';
 import { getFunctions, type Functions } from 'firebase-admin/functions';
 import { JobRepository } from '@vidgen/contract/admin';
 import { CloudObjectStore, resolveTools, type ObjectStore } from '@vidgen/media';
-import { storageBucket } from './config';
+import { LiveLimits } from './api/live-limits';
+import { settings } from './config';
 
 export interface Services {
   app: App;
   db: Firestore;
   jobs: JobRepository;
   taskQueues: Functions;
+  /** `config/limits`, read at most every LIMITS_CACHE_SECONDS by this instance. */
+  limits: LiveLimits;
 }
 
 export interface OutputServices {
@@ -30,7 +33,7 @@ export function getServices(): Services {
     const app = getApps()[0] ?? initializeApp();
     const db = getFirestore(app);
     db.settings({ ignoreUndefinedProperties: true });
-    services = { app, db, jobs: new JobRepository(db), taskQueues: getFunctions(app) };
+    services = { app, db, jobs: new JobRepository(db), taskQueues: getFunctions(app), limits: new LiveLimits(db) };
   }
   return services;
 }
@@ -42,7 +45,7 @@ export function getServices(): Services {
 export async function getOutputServices(): Promise<OutputServices> {
   if (!outputs) {
     const { app } = getServices();
-    const store: ObjectStore = new CloudObjectStore(app, storageBucket.value() || undefined);
+    const store: ObjectStore = new CloudObjectStore(app, settings().STORAGE_BUCKET || undefined);
     const workDir = join(tmpdir(), 'vidgen-functions');
     await mkdir(workDir, { recursive: true });
     outputs = { store, tools: resolveTools({}), workDir };

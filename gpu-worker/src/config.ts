@@ -10,7 +10,13 @@ export const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   WORKER_PUBLIC_URL: z.url({ error: 'must be the URL the dispatcher reaches this worker at, e.g. https://POD-8000.proxy.runpod.net' }).optional(),
   WORKER_SHARED_SECRET: z.string().min(16, { error: 'must be at least 16 characters (the same value as the functions secret)' }),
+  METRICS_TOKEN: z.string().min(16, { error: 'must be at least 16 characters (a bearer token for /health/detailed and /metrics)' }).optional(),
   COMFYUI_URL: z.url().default('http://127.0.0.1:8188'),
+  // ComfyUI has no HTTP route that deletes files: the worker shares its filesystem on a pod and removes each attempt's files there.
+  COMFYUI_OUTPUT_DIR: z.string().min(1).default('/opt/ComfyUI/output'),
+  COMFYUI_INPUT_DIR: z.string().min(1).default('/opt/ComfyUI/input'),
+  COMFYUI_TEMP_DIR: z.string().min(1).default('/opt/ComfyUI/temp'),
+  COMFYUI_SETTLE_SECONDS: seconds(120),
   MAX_CONCURRENT_JOBS: z.coerce.number().int().min(1).max(16).default(2),
   LEASE_SECONDS: seconds(60),
   HEARTBEAT_SECONDS: seconds(5),
@@ -43,5 +49,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 /** The configuration with secrets hidden, for logging. */
 export function redacted(config: Config): Record<string, unknown> {
-  return { ...config, WORKER_SHARED_SECRET: '[redacted]' };
+  return { ...config, WORKER_SHARED_SECRET: '[redacted]', ...(config.METRICS_TOKEN ? { METRICS_TOKEN: '[redacted]' } : {}) };
 }

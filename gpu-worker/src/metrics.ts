@@ -13,6 +13,9 @@ export function createMetrics() {
     capacity: new Gauge({ name: 'vidgen_capacity', help: 'MAX_CONCURRENT_JOBS.', registers: [registry] }),
     jobWrites: new Counter({ name: 'vidgen_job_writes_total', help: 'Writes to job documents (claim, progress, lease renewals, provider id, finish).', registers: [registry] }),
     progressWrites: new Counter({ name: 'vidgen_progress_writes_total', help: 'Progress writes to Firestore.', registers: [registry] }),
+    jobWriteConflicts: new Counter({ name: 'vidgen_job_write_conflicts_total', help: 'Job writes that lost a race to another writer and were read and decided again.', registers: [registry] }),
+    backlogPullFailures: new Counter({ name: 'vidgen_backlog_pull_failures_total', help: 'Pending attempts the backlog puller could not take, by reason (unreadable_job: the document does not parse; error).', labelNames: ['reason'], registers: [registry] }),
+    enqueueFailures: new Counter({ name: 'vidgen_enqueue_failures_total', help: 'Hand-offs of a next attempt to the runAttempt queue that failed, by the Admin SDK\'s code (the watchdog re-dispatches them).', labelNames: ['code'], registers: [registry] }),
     progressWritesPerAttempt: new Histogram({ name: 'vidgen_progress_writes_per_attempt', help: 'Progress writes per attempt.', buckets: [1, 2, 5, 10, 20, 50], registers: [registry] }),
   };
 }

@@ -81,6 +81,17 @@ describe('loadConfig', () => {
   });
 });
 
+describe('METRICS_TOKEN', () => {
+  it('is optional, at least 16 characters, and never logged', () => {
+    expect(loadConfig({ WORKER_SHARED_SECRET: SECRET, STORAGE_BUCKET: BUCKET }).METRICS_TOKEN).toBeUndefined();
+    expect(() => loadConfig({ WORKER_SHARED_SECRET: SECRET, STORAGE_BUCKET: BUCKET, METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN: must be at least 16 characters/);
+    const token = 'a-metrics-token-for-prometheus';
+    const config = loadConfig({ WORKER_SHARED_SECRET: SECRET, STORAGE_BUCKET: BUCKET, METRICS_TOKEN: token });
+    expect(config.METRICS_TOKEN).toBe(token);
+    expect(JSON.stringify(redacted(config))).not.toContain(token);
+  });
+});
+
 describe('redacted', () => {
   it('hides the secret and keeps everything else', () => {
     const config = loadConfig({ WORKER_SHARED_SECRET: SECRET, STORAGE_BUCKET: BUCKET, WORKER_ID: 'worker-1' });

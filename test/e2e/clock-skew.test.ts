@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Timestamp } from 'firebase/firestore';
 import { setStepMs } from '../support/comfy-sim';
 import { stackState } from '../support/stack-state';
+import { operatorGet } from '../support/worker-intake';
 import { isTerminalJob, signedInUser, watchJob, type WebUser } from '../support/web-client';
 
 jest.setTimeout(120_000);
@@ -28,7 +29,7 @@ describe('workers whose clocks disagree with Firestore', () => {
     expect(Math.min(...skews)).toBeLessThan(-(timing.leaseSeconds * 1000) / 2);
     for (const worker of workers) {
       const before = Date.now();
-      const health = (await (await fetch(`${worker.url}/health/detailed`)).json()) as { clock: string };
+      const health = (await (await operatorGet(worker.url, '/health/detailed')).json()) as { clock: string };
       const after = Date.now();
       const offset = Date.parse(health.clock) - (before + after) / 2;
       expect(Math.abs(offset - worker.clockSkewMs)).toBeLessThan(1000);

@@ -1,6 +1,6 @@
 import { signBody } from '@vidgen/contract';
 import { stackState } from '../support/stack-state';
-import { offerAttempt } from '../support/worker-intake';
+import { offerAttempt, operatorGet, operatorHeaders } from '../support/worker-intake';
 
 interface Detailed {
   running: number;
@@ -8,7 +8,7 @@ interface Detailed {
 }
 
 async function detailedHealth(url: string): Promise<Detailed> {
-  return (await (await fetch(`${url}/health/detailed`)).json()) as Detailed;
+  return (await (await operatorGet(url, '/health/detailed')).json()) as Detailed;
 }
 
 describe('the GPU worker\'s HTTP surface', () => {
@@ -36,9 +36,30 @@ describe('the GPU worker\'s HTTP surface', () => {
     expect((response.body as { error: string }).error).toMatch(/attemptIndex: /);
   });
 
+  it('answers /health to anyone with up or not, and nothing more', async () => {
+    const response = await fetch(`${worker().url}/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ok' });
+  });
+
+  it.each(['/health/detailed', '/metrics'])('refuses %s without credentials (401) or with wrong ones (403)', async (path) => {
+    const anonymous = await operatorGet(worker().url, path, {});
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toBe('Bearer');
+    const refusal = await anonymous.text();
+    expect(refusal).not.toMatch(/vidgen_|comfyui|workerId/);
+    expect((await operatorGet(worker().url, path, { authorization: 'Bearer not-the-metrics-token' })).status).toBe(403);
+    expect((await operatorGet(worker().url, path, { 'x-vidgen-signature': signBody('the wrong secret, long enough', '') })).status).toBe(403);
+  });
+
+  it.each(['signature', 'token'] as const)('answers /health/detailed and /metrics with the %s', async (via) => {
+    expect((await operatorGet(worker().url, '/health/detailed', operatorHeaders(via))).status).toBe(200);
+    const metrics = await operatorGet(worker().url, '/metrics', operatorHeaders(via));
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toMatch(/^vidgen_capacity 2$/m);
+  });
+
   it('reports ComfyUI, its GPU, queue and which workflows have their models', async () => {
-    const health = await (await fetch(`${worker().url}/health`)).json();
-    expect(health).toEqual({ status: 'ok', workerId: worker().workerId });
     const detailed = await detailedHealth(worker().url);
     expect(detailed).toMatchObject({
       status: 'ok',
@@ -59,7 +80,7 @@ describe('the GPU worker\'s HTTP surface', () => {
   });
 
   it('exposes Prometheus metrics', async () => {
-    const response = await fetch(`${worker().url}/metrics`);
+    const response = await operatorGet(worker().url, '/metrics');
     expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
     const text = await response.text();
     expect(text).toMatch(/^vidgen_capacity 2$/m);

@@ -1,4 +1,5 @@
 import { signBody, SIGNATURE_HEADER } from '@vidgen/contract';
+import { LOCAL_METRICS_TOKEN } from '../../scripts/stack/stack';
 import { workerSecret } from './stack-state';
 
 /** POSTs an attempt to a worker exactly as the dispatcher does (same body, same signature header). */
@@ -9,4 +10,14 @@ export async function offerAttempt(workerUrl: string, body: unknown, options: { 
   if (signature !== null) headers[SIGNATURE_HEADER] = signature;
   const response = await fetch(new URL('/v1/attempts', workerUrl), { method: 'POST', headers, body: text });
   return { status: response.status, body: await response.json() };
+}
+
+/** Credentials for a worker's operator endpoints (`/health/detailed`, `/metrics`): its HMAC over an empty body, or the bearer METRICS_TOKEN. */
+export function operatorHeaders(via: 'signature' | 'token' = 'signature'): Record<string, string> {
+  return via === 'token' ? { authorization: `Bearer ${LOCAL_METRICS_TOKEN}` } : { [SIGNATURE_HEADER]: signBody(workerSecret(), '') };
+}
+
+/** GETs an operator endpoint of a worker, signed as the doctor would sign it unless told otherwise. */
+export function operatorGet(workerUrl: string, path: string, headers: Record<string, string> = operatorHeaders()): Promise<Response> {
+  return fetch(new URL(path, workerUrl), { headers });
 }

@@ -1,14 +1,21 @@
 import { HttpsError, type CallableRequest } from 'firebase-functions/v2/https';
 import { describeIssues } from '@vidgen/contract';
 import type { z } from 'zod';
-import { enforceAppCheck } from '../config';
+import { configOrNull, settings, type Settings } from '../config';
+import { appCheckRefusal } from './app-check';
 
-/** The caller's uid; `unauthenticated` when the request carries no signed-in user. */
-export function requireUser(request: CallableRequest<unknown>): string {
+/** The parsed parameters; `internal` (logged loudly, naming the variable) when one is bad, so the first call after a bad deploy fails. */
+export function callableSettings(functionName: string): Settings {
+  const config = configOrNull(settings, functionName);
+  if (!config) throw new HttpsError('internal', 'This service is misconfigured; try again once its operator has fixed it.');
+  return config;
+}
+
+/** The caller's uid; `unauthenticated` when the request carries no signed-in user, or no App Check token while it is enforced. */
+export function requireUser(request: CallableRequest<unknown>, config: Settings): string {
   if (!request.auth?.uid) throw new HttpsError('unauthenticated', 'Sign in before calling this function.');
-  if (enforceAppCheck.value() && !request.app) {
-    throw new HttpsError('unauthenticated', 'This app must send an App Check token (App Check is enforced).');
-  }
+  const refusal = appCheckRefusal(request, config);
+  if (refusal) throw new HttpsError('unauthenticated', refusal);
   return request.auth.uid;
 }
 

@@ -3,14 +3,14 @@ import { HttpsError, type CallableRequest } from 'firebase-functions/v2/https';
 import { cancelJob, CancelVideoJobRequestSchema, type JobState } from '@vidgen/contract';
 import { followUp } from '../orchestration/follow-up';
 import type { Services } from '../services';
-import { parseInput, requireUser } from './callable-errors';
+import { callableSettings, parseInput, requireUser } from './callable-errors';
 
 /**
  * Cancels the caller's job. A queued job ends at once; a running worker sees the job turn
  * `cancelled` through its listener, interrupts ComfyUI, and its fenced writes are refused from then on.
  */
 export async function cancelVideoJob(request: CallableRequest<unknown>, services: Services): Promise<{ state: JobState }> {
-  const uid = requireUser(request);
+  const uid = requireUser(request, callableSettings('cancelVideoJob'));
   const { jobId } = parseInput(CancelVideoJobRequestSchema, request.data);
   const job = await services.jobs.get(jobId);
   if (!job) throw new HttpsError('not-found', `No job ${jobId}.`);

@@ -1,20 +1,33 @@
 import { createHash } from 'node:crypto';
+import type { DocumentSnapshot } from 'firebase-admin/firestore';
 import { logger } from 'firebase-functions';
 import { HttpsError, type CallableRequest } from 'firebase-functions/v2/https';
 import {
   COLLECTIONS,
   createJob,
   CreateVideoJobRequestSchema,
+  daysAfter,
+  IDEMPOTENCY_RETENTION_DAYS,
   isOwnUpload,
   planFor,
   type CreateVideoJobRequest,
   type CreateVideoJobResponse,
   type Tier,
 } from '@vidgen/contract';
-import { enqueueAttempt } from '@vidgen/contract/admin';
-import { maxActiveJobsPerUser } from '../config';
+import { describeEnqueueFailure, enqueueAttempt, optimistically } from '@vidgen/contract/admin';
+import { retentionOf } from '../config';
 import type { Services } from '../services';
-import { parseInput, requireUser } from './callable-errors';
+import { callableSettings, parseInput, requireUser } from './callable-errors';
+import { controlledPlan, isAnonymous, reserveOrRefuse, worstCaseMicroUsd } from './spend-gate';
+
+/** Stable field a log-based metric counts: hand-offs to the task queue that failed (README, "Log-based metrics"). */
+export const ENQUEUE_FAILED_METRIC = 'enqueue_failed';
+
+/**
+ * Calls of one user race for their quota counter; each round one of them wins, so allow as many
+ * rounds as a burst of one user's calls could need, each a read and a commit.
+ */
+const CREATE_RETRY = { maxTries: 30, baseDelayMs: 10, maxDelayMs: 400 };
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
@@ -31,13 +44,18 @@ function planOrRefuse(request: CreateVideoJobRequest, uid: string): Tier[] {
 }
 
 /**
- * Validates the request, creates `jobs/{jobId}` (queued) in one transaction with the per-user limit
- * and the idempotency record, then hands the first attempt to the task queue.
+ * Validates the request, applies the live controls of `config/limits`, creates `jobs/{jobId}`
+ * (queued) in one atomic commit with the per-user limit, the idempotency record and the job's
+ * budget reservation, then hands the first attempt to the task queue.
  */
 export async function createVideoJob(request: CallableRequest<unknown>, services: Services): Promise<CreateVideoJobResponse> {
-  const uid = requireUser(request);
+  const config = callableSettings('createVideoJob');
+  const uid = requireUser(request, config);
   const input = parseInput(CreateVideoJobRequestSchema, request.data);
-  const plan = planOrRefuse(input, uid);
+  const anonymous = isAnonymous(request);
+  const limits = await services.limits.get(config.LIMITS_CACHE_SECONDS * 1000);
+  const plan = controlledPlan(input, planOrRefuse(input, uid), anonymous, limits);
+  const worstCase = worstCaseMicroUsd(input, plan, config);
 
   const { db } = services;
   const jobs = db.collection(COLLECTIONS.jobs);
@@ -45,45 +63,63 @@ export async function createVideoJob(request: CallableRequest<unknown>, services
   const keyRef = input.idempotencyKey
     ? db.collection(COLLECTIONS.idempotencyKeys).doc(sha256(`${uid}:${input.idempotencyKey}`))
     : null;
-  const limit = maxActiveJobsPerUser.value();
+  const limit = config.MAX_ACTIVE_JOBS_PER_USER;
 
-  const outcome = await db.runTransaction(async (tx) => {
-    if (keyRef) {
-      const existing = await tx.get(keyRef);
-      if (existing.exists) {
-        const record = existing.data() as { jobId: string; requestHash: string };
-        if (record.requestHash !== requestHash) {
-          throw new HttpsError('failed-precondition', 'idempotencyKey: was already used for a different request; use a new key');
-        }
-        return { jobId: record.jobId, created: false };
+  // Optimistic, as every job write (see JobRepository.transition): read the idempotency record and the
+  // quota counter, decide, and commit only if neither changed meanwhile (the counter's updateTime; the
+  // creates fail if someone else made the record first); a loser reads again. No lock is held, so
+  // concurrent calls of one user, and the job ends that decrement the counter, never wait on one another.
+  const quotaRef = services.jobs.quotaRef(uid);
+  const outcome = await optimistically(async () => {
+    const [quota, existing] = (await db.getAll(quotaRef, ...(keyRef ? [keyRef] : []))) as [DocumentSnapshot, DocumentSnapshot?];
+    if (existing?.exists) {
+      const record = existing.data() as { jobId: string; requestHash: string };
+      if (record.requestHash !== requestHash) {
+        throw new HttpsError('failed-precondition', 'idempotencyKey: was already used for a different request; use a new key');
       }
+      return { jobId: record.jobId, created: false };
     }
-    // A counter per user rather than a query over jobs: a query in a transaction locks a range of
-    // jobs that every worker's progress write touches, and calls then time out on the lock.
-    const quotaRef = services.jobs.quotaRef(uid);
-    const quota = await tx.get(quotaRef);
+    // A counter per user rather than a query over jobs: a query would have to be repeated and
+    // compared at commit, and every worker's progress write touches those jobs.
     const active = Number(quota.get('active') ?? 0);
     if (active >= limit) {
       throw new HttpsError('resource-exhausted', `You already have ${active} videos in progress (the limit is ${limit}); wait for one to finish or cancel one.`);
     }
     // Firestore's clock, as for every later write to the job (see JobRepository.transition).
     const now = quota.readTime.toDate();
+    // The rate and the budgets; refused, nothing is written.
+    const spend = await reserveOrRefuse(db, { uid, anonymous, limits, amountMicroUsd: worstCase, now });
     const jobRef = jobs.doc();
-    const { job } = createJob({ ownerUid: uid, request: input, plan, now });
-    tx.create(jobRef, job);
-    tx.set(quotaRef, { ownerUid: uid, active: active + 1, updatedAt: now });
-    if (keyRef) tx.create(keyRef, { ownerUid: uid, jobId: jobRef.id, requestHash, createdAt: now });
+    const { job } = createJob({ ownerUid: uid, request: input, plan, now, retentionDays: retentionOf(config) });
+    const batch = db.batch();
+    batch.create(jobRef, { ...job, ...spend.job });
+    spend.addTo(batch);
+    const counter = { ownerUid: uid, active: active + 1, updatedAt: now };
+    if (quota.exists) batch.update(quotaRef, counter, { lastUpdateTime: quota.updateTime! });
+    else batch.create(quotaRef, counter);
+    if (keyRef) batch.create(keyRef, { ownerUid: uid, jobId: jobRef.id, requestHash, createdAt: now, expiresAt: daysAfter(now, IDEMPOTENCY_RETENTION_DAYS) });
+    await batch.commit();
     return { jobId: jobRef.id, created: true };
-  });
+  }, CREATE_RETRY);
 
   if (outcome.created) {
+    logger.info('Job created', { jobId: outcome.jobId, uid, plan });
     try {
       await enqueueAttempt(services.taskQueues, { jobId: outcome.jobId, attemptIndex: 0, dispatchCount: 0 });
     } catch (error) {
-      // The job is saved; the watchdog re-dispatches a pending attempt that was never handed off.
-      logger.error('Could not enqueue the first attempt', { jobId: outcome.jobId, error: String(error) });
+      // The caller still gets its jobId: the job is saved and recoverable (its attempt is pending, and
+      // the watchdog re-dispatches a pending attempt whose last hand-off is older than
+      // WORKER_WAIT_SECONDS + 60 s; a worker with room pulls a ComfyUI attempt sooner). Throwing would
+      // make the client retry and, without an idempotency key, create a second job.
+      const failure = describeEnqueueFailure(error);
+      logger.error(`Could not enqueue the first attempt of job ${outcome.jobId}: ${failure.fix}`, {
+        metric: ENQUEUE_FAILED_METRIC,
+        jobId: outcome.jobId,
+        code: failure.code,
+        transient: failure.transient,
+        error: (error as Error).message,
+      });
     }
-    logger.info('Job created', { jobId: outcome.jobId, uid, plan });
   }
   return { jobId: outcome.jobId };
 }

@@ -27,6 +27,7 @@ const CATALOGUE = {
   provider_failed: { class: 'retry', message: 'The video service failed to make the video.' },
   provider_timeout: { class: 'failover', message: 'The video service did not finish in time.' },
   provider_bad_request: { class: 'fatal', message: 'The video service refused the request as invalid.' },
+  provider_input_expired: { class: 'failover', message: 'The video service no longer holds the clip this video was extending.' },
   safety_filtered: { class: 'failover', message: 'The video service withheld the result under its safety filters.' },
   tier_unavailable: { class: 'failover', message: 'This tier is not configured in this deployment.' },
   reference_image_missing: { class: 'fatal', message: 'The reference image could not be read.' },
@@ -49,19 +50,37 @@ export function errorClassOf(code: ErrorCode): ErrorClass {
   return CATALOGUE[code].class;
 }
 
-/** An error that crosses process boundaries as data: matched by `code`, not only by `instanceof`. */
+/** The message the job's owner reads for `code`: what happened, in their terms, never our internals. */
+export function userMessageFor(code: ErrorCode): string {
+  return CATALOGUE[code].message;
+}
+
+export interface JobErrorOptions {
+  cause?: unknown;
+  /** What the owner reads instead of the code's own message; only text safe to show them (no URLs, paths or tool output). */
+  userMessage?: string;
+}
+
+/**
+ * An error that crosses process boundaries as data: matched by `code`, not only by `instanceof`.
+ * `message` is the detail for operators (URLs, paths, ComfyUI or ffmpeg output) and goes to logs;
+ * the job document gets {@link userMessage}, the code's own message unless a caller gave a safe one.
+ */
 export class JobError extends Error {
   override readonly name = 'JobError';
-  constructor(readonly code: ErrorCode, message: string = CATALOGUE[code].message, options?: { cause?: unknown }) {
-    super(message, options);
+  readonly userMessage: string;
+  constructor(readonly code: ErrorCode, message: string = CATALOGUE[code].message, options: JobErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.userMessage = options.userMessage ?? CATALOGUE[code].message;
   }
 
   get errorClass(): ErrorClass {
     return errorClassOf(this.code);
   }
 
+  /** The error as the job stores it: the owner-readable message, never the operator's detail. */
   toData(): JobErrorData {
-    return { code: this.code, message: this.message, retryable: this.errorClass === 'retry' };
+    return { code: this.code, message: this.userMessage, retryable: this.errorClass === 'retry' };
   }
 
   static is(value: unknown, code?: ErrorCode): value is JobError {
@@ -72,7 +91,7 @@ export class JobError extends Error {
     );
   }
 
-  /** Any thrown value as a JobError; unknown failures become `internal` with their message kept. */
+  /** Any thrown value as a JobError; unknown failures become `internal` with their message kept as the detail. */
   static from(value: unknown): JobError {
     if (JobError.is(value)) return value;
     const message = value instanceof Error ? value.message : String(value);

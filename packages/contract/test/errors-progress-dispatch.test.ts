@@ -14,6 +14,7 @@ import {
   RunAttemptTaskSchema,
   StageSchema,
   TERMINAL_STATES,
+  userMessageFor,
 } from '@vidgen/contract';
 import { T0 } from './helpers';
 
@@ -41,6 +42,16 @@ describe('errors', () => {
       expect(data.message.length).toBeGreaterThan(0);
       expect(JobErrorSchema.parse(data)).toEqual(data);
     }
+  });
+
+  it('toData stores the owner-readable message: the detail stays on the error for logs', () => {
+    const detail = 'The video could not be encoded: ffmpeg exited with 1: /tmp/vidgen-w1/job-1-x/comfy-output.webp: Invalid data';
+    const error = new JobError('encode_failed', detail, { cause: new Error('ffmpeg') });
+    expect(error.message).toBe(detail);
+    expect(error.toData()).toEqual({ code: 'encode_failed', message: userMessageFor('encode_failed'), retryable: true });
+    expect(JobError.from(new Error('ECONNREFUSED http://127.0.0.1:9199/upload')).toData().message).toBe('An unexpected error occurred.');
+    expect(new JobError('safety_filtered', 'detail', { userMessage: 'Rephrase the prompt.' }).toData().message).toBe('Rephrase the prompt.');
+    expect(new JobError('internal').cause).toBeUndefined();
   });
 
   it('JobError.is matches by name and code, also across a serialisation boundary', () => {
