@@ -6,7 +6,8 @@ import type { WorkerServices } from './services';
 
 /** The worker's HTTP surface: attempt intake, health, metrics. */
 export function buildServer(services: WorkerServices, manager: AttemptManager): FastifyInstance {
-  const app = Fastify({ loggerInstance: services.log.child({ component: 'http' }) as FastifyBaseLogger, disableRequestLogging: true, bodyLimit: 64 * 1024 });
+  const logger: FastifyBaseLogger = services.log.child({ component: 'http' });
+  const app = Fastify({ loggerInstance: logger, disableRequestLogging: true, bodyLimit: 64 * 1024 });
   attemptRoutes(app, services, manager);
   healthRoutes(app, services, manager);
   return app;

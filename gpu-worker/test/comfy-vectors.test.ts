@@ -50,7 +50,7 @@ describe('executionFailure', () => {
   it('maps the ws_out_of_memory execution_error to gpu_out_of_memory with the first line only', () => {
     const message = ws('ws_out_of_memory').find((m) => m.type === 'execution_error');
     expect(message).toBeDefined();
-    const error = executionFailure(message!.data as Parameters<typeof executionFailure>[0]);
+    const error = executionFailure(message!.data);
     expect(error.code).toBe('gpu_out_of_memory');
     expect(error.message).toBe('The GPU ran out of memory in KSampler: Allocation on device');
   });

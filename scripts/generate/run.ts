@@ -28,16 +28,10 @@ export function untilInterrupted<T>(promise: Promise<T>, signal: AbortSignal): P
   return new Promise<T>((resolvePromise, reject) => {
     const onAbort = () => reject(new Interrupted());
     signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolvePromise(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
+    const stopListening = () => signal.removeEventListener('abort', onAbort);
+    promise.then(stopListening, stopListening);
+    // Settles as `promise` does, with its value or its own rejection reason, unless the abort came first.
+    resolvePromise(promise);
   });
 }
 

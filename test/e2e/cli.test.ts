@@ -33,11 +33,11 @@ function startCli(args: string[], stackStateFile = process.env.VIDGEN_STACK_STAT
   let stdout = '';
   let stderr = '';
   const listeners: Array<() => void> = [];
-  child.stdout!.on('data', (chunk: Buffer) => {
+  child.stdout.on('data', (chunk: Buffer) => {
     stdout += chunk.toString();
     for (const listener of [...listeners]) listener();
   });
-  child.stderr!.on('data', (chunk: Buffer) => {
+  child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
   const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
@@ -104,12 +104,15 @@ describe('npm run generate (the command-line client) against the local stack', (
     const uploaded = /Uploaded the reference image to (uploads\/[A-Za-z0-9]+\/\d+-reference\.png)/.exec(stdout)?.[1];
     expect(uploaded).toBeDefined();
 
-    const { storeDir, projectId } = stackState();
-    expect(existsSync(join(storeDir, `${projectId}.appspot.com`, uploaded!))).toBe(true);
     const job = (await adminDb().collection('jobs').doc(jobIdIn(stdout)).get()).data()!;
     expect(job.request.referenceImagePath).toBe(uploaded);
     expect(job.attempts).toEqual([expect.objectContaining({ tier: 'svd', outcome: 'succeeded' })]);
     expect(await probe(out)).toMatchObject({ codec: 'h264', width: 1024, height: 576, frames: 25 });
+    // The worker read the upload from the store; once the job ended, nothing needed it and it was removed.
+    const { storeDir, projectId } = stackState();
+    const stored = join(storeDir, `${projectId}.appspot.com`, uploaded!);
+    for (let i = 0; i < 50 && existsSync(stored); i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(existsSync(stored)).toBe(false);
   });
 
   it("refuses invalid input with exit 1 and the server's message", async () => {

@@ -21,7 +21,7 @@ export function registerQueueRoutes(app: FastifyInstance, { core, executor }: Ro
   app.post('/interrupt', async (request, reply) => {
     const promptId = optionalJsonObject(request).prompt_id;
     if (promptId) {
-      if (!executor.interrupt(String(promptId))) core.log.info({ promptId }, 'interrupt for a prompt that is not running: ignored');
+      if (!executor.interrupt(typeof promptId === 'string' ? promptId : JSON.stringify(promptId))) core.log.info({ promptId }, 'interrupt for a prompt that is not running: ignored');
     } else {
       executor.interrupt();
     }

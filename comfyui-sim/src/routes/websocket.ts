@@ -21,7 +21,8 @@ export function registerWebSocketRoute(app: FastifyInstance, { core, executor }:
     socket.on('message', (data, isBinary) => {
       if (isBinary) return;
       try {
-        const message = JSON.parse(data.toString()) as { type?: unknown };
+        const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+        const message = JSON.parse(bytes.toString()) as { type?: unknown };
         if (first && message.type === 'feature_flags') socket.send(JSON.stringify({ type: 'feature_flags', data: SERVER_FEATURES }));
       } catch {
         core.log.debug({ clientId }, 'ignored a non-JSON socket message');

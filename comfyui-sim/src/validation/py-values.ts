@@ -112,5 +112,5 @@ export function pyBool(value: unknown): boolean {
   if (typeof value === 'number') return value !== 0;
   if (typeof value === 'boolean') return value;
   if (Array.isArray(value)) return value.length > 0;
-  return Object.keys(value as object).length > 0;
+  return Object.keys(value).length > 0;
 }

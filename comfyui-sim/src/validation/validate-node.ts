@@ -176,7 +176,7 @@ export function validateNode(ctx: NodeValidationContext, nodeId: string, visitin
         continue;
       }
       try {
-        if (value !== null && typeof value === 'object' && '__value__' in value) value = (value as { __value__: unknown }).__value__;
+        if (value !== null && typeof value === 'object' && '__value__' in value) value = value.__value__;
         value = coerce(value, inputType);
         inputs[name] = value;
       } catch (ex) {

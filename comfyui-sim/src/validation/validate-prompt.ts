@@ -27,7 +27,7 @@ export function validatePrompt(prompt: Record<string, unknown>, ctx: PromptValid
     if (node === null || typeof node !== 'object' || Array.isArray(node) || !('class_type' in node)) {
       return invalidPrompt('Cannot execute because a node is missing the class_type property.', id);
     }
-    const classType = (node as { class_type: unknown }).class_type;
+    const classType = node.class_type;
     const definition = typeof classType === 'string' ? ctx.catalogue.get(classType) : undefined;
     if (!definition) return invalidPrompt(`Cannot execute because node ${pyStr(classType)} does not exist.`, id);
     if (definition.output_node && (!ctx.partialExecutionTargets || ctx.partialExecutionTargets.includes(id))) outputs.push(id);

@@ -76,10 +76,16 @@ export class ComfyClient {
     await this.json('POST', '/interrupt', { prompt_id: promptId });
   }
 
+  /** Forgets a finished prompt's history entry (`POST /history {delete}`), so a months-long ComfyUI process does not keep it. */
+  async deleteHistory(promptId: string): Promise<void> {
+    const { status } = await this.json('POST', '/history', { delete: [promptId] });
+    if (status !== 200) throw new JobError('comfyui_unreachable', `ComfyUI answered ${status} to POST /history`);
+  }
+
   /** Streams an output file to disk without holding it in memory. */
   async download(file: OutputFile, destination: string): Promise<void> {
     const query = new URLSearchParams({ filename: file.filename, subfolder: file.subfolder, type: file.type });
-    const response = await request(this.url(`/view?${query}`), { method: 'GET', headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS });
+    const response = await request(this.url(`/view?${query.toString()}`), { method: 'GET', headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS });
     if (response.statusCode !== 200) {
       await response.body.dump();
       throw new JobError('output_missing', `ComfyUI answered ${response.statusCode} for output ${file.filename}`);

@@ -56,7 +56,7 @@ export class ComfySocket extends EventEmitter<ComfySocketEvents> {
     });
     socket.on('message', (data, isBinary) => {
       if (isBinary) return;
-      const message = parseComfyMessage(data.toString());
+      const message = parseComfyMessage(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8'));
       if (message) this.emit('message', message);
     });
     socket.on('pong', () => {

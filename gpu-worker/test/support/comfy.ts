@@ -79,7 +79,7 @@ export async function rejectsWithCode(promise: Promise<unknown>, code: ErrorCode
     caught = error;
   }
   if (caught === undefined) throw new Error(`expected a JobError ${code}, but the promise resolved`);
-  if (!JobError.is(caught)) throw new Error(`expected a JobError ${code}, got ${String(caught)}`);
+  if (!JobError.is(caught)) throw new Error(`expected a JobError ${code}, got ${caught instanceof Error ? String(caught) : JSON.stringify(caught)}`);
   if (caught.code !== code) throw new Error(`expected JobError ${code}, got ${caught.code}: ${caught.message}`);
   return caught;
 }

@@ -206,10 +206,10 @@ export async function startLocalStoreServer(options: { root: string; host: strin
         const protocol = request.headers['x-goog-upload-protocol'];
         if (typeof command === 'string' && command !== 'start') return await continueResumable(request, reply, command);
         const name = request.query.name ?? '';
-        if (!fileOf(root, request.params.bucket, name)) return sendError(reply, 400, `Invalid object name: "${name}".`);
-        if (command === 'start') return startResumable(request, reply, name);
+        if (!fileOf(root, request.params.bucket, name)) return await sendError(reply, 400, `Invalid object name: "${name}".`);
+        if (command === 'start') return await startResumable(request, reply, name);
         if (protocol === 'multipart') return await multipartUpload(request, reply, name);
-        return sendError(reply, 400, 'Unsupported upload: send X-Goog-Upload-Protocol: multipart, or the resumable protocol.');
+        return await sendError(reply, 400, 'Unsupported upload: send X-Goog-Upload-Protocol: multipart, or the resumable protocol.');
       } catch (error) {
         if (error instanceof UploadRequestError) return sendError(reply, 400, error.message);
         throw error;

@@ -17,6 +17,6 @@ export function parseScriptRequest<S extends z.ZodType>(schema: S, body: unknown
   }
   const parsed = list.schema.safeParse(list.value);
   if (!parsed.success) return { ok: false, message: describeZodError(parsed.error) };
-  const data = parsed.data as Array<z.infer<S>> | { script: Array<z.infer<S>> };
+  const data = parsed.data;
   return { ok: true, specs: Array.isArray(data) ? data : data.script };
 }

@@ -7,6 +7,11 @@
 
 export type Json = Record<string, unknown>;
 
+/** A JSON value as text, for a message or a parse: a string as it is, anything else as JSON. */
+export function jsonText(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
 /** Enum values of google.cloud.tasks.v2 (protos.json). */
 export const ENUMS = {
   queueState: ['STATE_UNSPECIFIED', 'RUNNING', 'PAUSED', 'DISABLED'],

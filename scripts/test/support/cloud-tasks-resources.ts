@@ -1,4 +1,4 @@
-import { ENUMS, enumName, formatDuration, invalid, isObject, parseDuration, type Json } from './cloud-tasks-json';
+import { ENUMS, enumName, formatDuration, invalid, isObject, jsonText, parseDuration, type Json } from './cloud-tasks-json';
 
 /**
  * Queue and Task resources of the local Cloud Tasks server: validation of what a request sends, the
@@ -113,7 +113,7 @@ export function updatedQueue(current: Json, body: Json, mask: string[] | undefin
       }
     }
   }
-  return assemble(String(current.name), String(current.state ?? 'RUNNING'), next);
+  return assemble(String(current.name), jsonText(current.state ?? 'RUNNING'), next);
 }
 
 function flatten(queue: Json): Map<string, unknown> {
@@ -138,7 +138,7 @@ export function newTask(name: string, body: Json, now: Date): Json {
   const headers = http.headers ?? {};
   if (!isObject(headers) || !Object.values(headers).every((v) => typeof v === 'string')) throw invalid('task.http_request.headers must map strings to strings');
   if (http.body !== undefined && (typeof http.body !== 'string' || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(http.body))) throw invalid('task.http_request.body must be base64');
-  const scheduleTime = body.scheduleTime === undefined ? now : new Date(String(body.scheduleTime));
+  const scheduleTime = body.scheduleTime === undefined ? now : new Date(jsonText(body.scheduleTime));
   if (Number.isNaN(scheduleTime.getTime())) throw invalid(`task.schedule_time: '${String(body.scheduleTime)}' is not a timestamp`);
   const httpRequest: Json = {
     url: http.url,

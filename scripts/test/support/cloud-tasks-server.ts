@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApiError, ENUMS, camelPath, enumName, isObject, withNumericEnums, type Json, type StatusName } from './cloud-tasks-json';
+import { ApiError, ENUMS, camelPath, enumName, isObject, jsonText, withNumericEnums, type Json, type StatusName } from './cloud-tasks-json';
 import { newQueue, newTask, taskView, updatedQueue } from './cloud-tasks-resources';
 
 export type Method = 'getQueue' | 'createQueue' | 'updateQueue' | 'listTasks' | 'createTask';
@@ -146,7 +146,7 @@ export class CloudTasksServer {
   private call(method: Method, resource: string, body: Json, query: URLSearchParams): Json {
     const mask = query.get('updateMask');
     const updateMask = method === 'updateQueue' && mask !== null ? mask.split(',').filter(Boolean) : undefined;
-    const queueName = method === 'createQueue' ? String(body.name ?? '') : resource;
+    const queueName = method === 'createQueue' ? jsonText(body.name ?? '') : resource;
     this.calls.push({ method, queue: queueName, ...(updateMask ? { updateMask } : {}) });
     const faultKey = `${method} ${queueName.split('/').pop() ?? ''}`;
     const fault = this.faults.get(faultKey);
@@ -188,7 +188,7 @@ export class CloudTasksServer {
 
   /** updateQueue creates a missing queue, as Cloud Tasks' UpdateQueue does. */
   private updateQueue(name: string, body: Json, mask: string[] | undefined): Json {
-    if (body.name !== undefined && body.name !== name) throw new ApiError('INVALID_ARGUMENT', `queue.name '${String(body.name)}' does not match the URL's ${name}`);
+    if (body.name !== undefined && body.name !== name) throw new ApiError('INVALID_ARGUMENT', `queue.name '${jsonText(body.name)}' does not match the URL's ${name}`);
     const current = this.queues.get(name);
     const queue = current ? updatedQueue(current, body, mask) : newQueue(name, body);
     this.queues.set(name, queue);
@@ -214,7 +214,7 @@ export class CloudTasksServer {
     if (!isObject(body.task)) throw new ApiError('INVALID_ARGUMENT', 'task is required');
     const given = body.task.name;
     if (given !== undefined && (typeof given !== 'string' || !new RegExp(`^${queue}/tasks/[A-Za-z0-9_-]{1,500}$`).test(given))) {
-      throw new ApiError('INVALID_ARGUMENT', `Task.name must be ${queue}/tasks/TASK_ID, got '${String(given)}'`);
+      throw new ApiError('INVALID_ARGUMENT', `Task.name must be ${queue}/tasks/TASK_ID, got '${jsonText(given)}'`);
     }
     const name = typeof given === 'string' ? given : `${queue}/tasks/${randomInt(2 ** 47)}${randomInt(2 ** 47)}`;
     if (this.usedTaskNames.has(name)) throw new ApiError('ALREADY_EXISTS', 'Requested entity already exists');

@@ -29,7 +29,7 @@ export function registerStreamRoutes(app: FastifyInstance, core: ReplicateCore):
         sentLogs = logs.length;
       }
       if (output !== null && !sentOutput) {
-        send('output', String(output));
+        send('output', typeof output === 'string' ? output : JSON.stringify(output));
         sentOutput = true;
       }
       if (!isTerminal(status)) return;

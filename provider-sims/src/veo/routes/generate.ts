@@ -4,9 +4,9 @@ import { readJsonBody } from '../../shared/http-server';
 import type { VeoCore } from '../veo-core';
 import { internalError, invalidArgument, notFound, resourceExhausted } from '../veo-errors';
 import type { VeoFile } from '../veo-files';
-import { VEO_MODELS } from '../veo-models';
+import { realisticLatencyMs, VEO_MODELS } from '../veo-models';
 import { validateVideoRequest, type VeoVideoRequest } from '../veo-request';
-import { DEFAULT_OPERATION_ERROR, DEFAULT_SAFETY_REASON } from '../veo-script';
+import { DEFAULT_OPERATION_ERROR, DEFAULT_SAFETY_REASON, DEFAULT_SAFETY_REFUSAL } from '../veo-script';
 
 function seedOf(text: string): number {
   return createHash('sha1').update(text).digest().readUInt32BE(0);
@@ -56,16 +56,25 @@ export function registerGenerateRoute(app: FastifyInstance, core: VeoCore): void
         core.counters.serverErrors += 1;
         log.info('Veo simulator: scripted 500 INTERNAL');
         throw internalError(entry?.message);
+      case 'safety_refused':
+        core.counters.badRequests += 1;
+        log.info('Veo simulator: scripted 400 INVALID_ARGUMENT, refused by the safety filters');
+        throw invalidArgument(entry?.message ?? DEFAULT_SAFETY_REFUSAL);
       case 'bad_request':
         core.counters.badRequests += 1;
         log.info('Veo simulator: scripted 400 INVALID_ARGUMENT');
         throw invalidArgument(entry?.message ?? 'Request contains an invalid argument.');
-      default:
+      // The outcomes an operation plays out: started below.
+      case 'success':
+      case 'safety_filtered':
+      case 'operation_error':
+      case 'never_finishes':
         break;
     }
 
     const now = Date.now();
-    const latencyMs = entry?.latencyMs ?? core.settings.latencyMs;
+    const secondsMade = videoRequest.durationSeconds - (videoRequest.extends?.durationSeconds ?? 0);
+    const latencyMs = entry?.latencyMs ?? core.settings.latencyMs ?? Math.round(realisticLatencyMs(secondsMade) * core.settings.timeScale);
     const operation = core.operations.create({
       request: videoRequest,
       outcome,
