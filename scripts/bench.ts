@@ -1,5 +1,4 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { deleteApp, initializeApp } from 'firebase-admin/app';
@@ -7,39 +6,50 @@ import { getFirestore } from 'firebase-admin/firestore';
 import { startStack, type Stack } from './stack/stack';
 import { BENCH_OPTIONS } from './bench/bench-stack';
 import type { BenchContext, SectionResult } from './bench/context';
+import { measureBudgetsLoad } from './bench/budgets-load';
 import { measureCallableLoad } from './bench/callable-load';
 import { emulatorEnvOverrides } from './bench/config-check';
+import { warmFunctions } from './bench/emulator-floor';
 import { measureIdleGap } from './bench/idle-gap';
+import { loadText, machineFacts, machineText } from './bench/machine';
 import { measureMemory } from './bench/memory';
 import { measureOverhead } from './bench/overhead';
 import { LogTail } from './bench/probes';
 import { BenchProgress } from './bench/progress';
 import { measureProgressAndWrites } from './bench/progress-writes';
-import { markdownReport, sectionText, summaryText, type Detail, type Figure } from './bench/report';
+import { combineRuns, markdownReport, sectionText, summaryText, type Detail, type Figure } from './bench/report';
 import { ms } from './bench/stats';
 
 /**
  * `npm run bench`: starts its own local stack (project demo-vidgen-bench, ports +40000, one worker),
  * measures orchestration overhead, GPU idle gaps, progress latency, writes per job, worker memory on
- * a big output and the callable under load, prints each figure beside its target, writes the
+ * a big output, the callable under load and the budgets under load, prints each figure beside its target, writes the
  * summary to .stack/bench/last-run.md and stops the stack (also on Ctrl-C). A missed target is
  * reported, not an error: the exit code is 0 unless the stack cannot start.
+ *
+ * The timed scenarios (1, 2, 6) run `--runs` times (3 by default) and each of their figures is the
+ * median of the runs with its spread, judged on the median; the report starts with the machine (cores,
+ * load average) so that a reader can weigh the figures.
  */
-const SECTIONS: Array<{ key: string; title: string; run: (ctx: BenchContext) => Promise<SectionResult> }> = [
-  { key: '1', title: '1. Orchestration overhead', run: measureOverhead },
-  { key: '2', title: '2. GPU idle gap', run: measureIdleGap },
-  { key: '3', title: '3 + 4. Progress latency and writes per job', run: measureProgressAndWrites },
-  { key: '5', title: '5. Worker memory on a 200 MB output', run: measureMemory },
-  { key: '6', title: '6. Callable under load', run: measureCallableLoad },
+const SECTIONS: Array<{ key: string; title: string; repeat: boolean; run: (ctx: BenchContext) => Promise<SectionResult> }> = [
+  { key: '1', title: '1. Orchestration overhead', repeat: true, run: measureOverhead },
+  { key: '2', title: '2. GPU idle gap', repeat: true, run: measureIdleGap },
+  { key: '3', title: '3 + 4. Progress latency and writes per job', repeat: false, run: measureProgressAndWrites },
+  { key: '5', title: '5. Worker memory on a 200 MB output', repeat: false, run: measureMemory },
+  { key: '6', title: '6. Callable under load', repeat: true, run: measureCallableLoad },
+  { key: '7', title: '7. Budgets under load', repeat: true, run: measureBudgetsLoad },
 ];
 
-const USAGE = `Usage: npm run bench [-- --only 1,2,3,5,6]
+const USAGE = `Usage: npm run bench [-- --only 1,2,3,5,6,7] [-- --runs 3]
 Starts its own stack (ports +40000), runs the sections (all by default; 3 covers figures 3 and 4),
-prints each figure beside its target, and writes the summary to .stack/bench/last-run.md.`;
+the timed ones (1, 2, 6) --runs times each (default 3: median and spread), prints each figure beside
+its target, and writes the summary to .stack/bench/last-run.md.`;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { only: { type: 'string' }, help: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ options: { only: { type: 'string' }, runs: { type: 'string', default: '3' }, help: { type: 'boolean', default: false } } });
   if (values.help) return void process.stdout.write(`${USAGE}\n`);
+  const runs = Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: a whole number of runs, 1 or more (got ${values.runs})`);
   const only = values.only?.split(',').map((key) => (key.trim() === '4' ? '3' : key.trim()));
   const sections = SECTIONS.filter((section) => !only || only.includes(section.key));
   if (sections.length === 0) throw new Error(`--only: no section ${values.only}; choose from ${SECTIONS.map((s) => s.key).join(', ')}`);
@@ -66,7 +76,10 @@ async function main(): Promise<void> {
     void stop().then(() => process.exit(143));
   });
 
-  progress.note(`vidgen bench: project ${BENCH_OPTIONS.projectId}, ports +40000, ${BENCH_OPTIONS.workers} worker, ${cpus().length} CPU cores (other stacks may share them: expect noise)`);
+  const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+  const machine = machineFacts();
+  progress.note(`vidgen bench (${command}): project ${BENCH_OPTIONS.projectId}, ports +40000, ${BENCH_OPTIONS.workers} worker, timed scenarios ${runs}× each`);
+  progress.note(`Machine at start: ${machineText(machine)}${machine.load[0] > machine.cores / 2 ? ' — already busy: expect slower figures' : ''}`);
   const overrides = emulatorEnvOverrides();
   const figures: Figure[] = [];
   if (overrides.length > 0) {
@@ -81,23 +94,42 @@ async function main(): Promise<void> {
 
   const adminApp = initializeApp({ projectId: stack.state.projectId }, 'bench-admin');
   const tail = new LogTail(join(BENCH_OPTIONS.stateDir, 'logs', 'firebase.log'));
-  const ctx: BenchContext = { state: stack.state, worker, admin: getFirestore(adminApp), tail, progress, signal: abort.signal, stateDir: BENCH_OPTIONS.stateDir };
+  const ctx: BenchContext = { state: stack.state, worker, admin: getFirestore(adminApp), adminApp, tail, progress, signal: abort.signal, stateDir: BENCH_OPTIONS.stateDir };
   const details: Detail[] = [];
   try {
+    // The functions emulator starts a process per concurrent call (Cloud Run serves up to 80 per
+    // instance): start them before anything is timed, and report what that costs.
+    const warm = await warmFunctions(ctx);
+    figures.push(...warm.figures);
+    details.push(...warm.details.map((d) => ({ ...d, title: `${warm.title}: ${d.title}` })));
+    progress.note(sectionText(warm.title, warm.figures, warm.details));
     for (const section of sections) {
-      if (abort.signal.aborted) break;
-      const started = Date.now();
-      try {
-        const result = await section.run(ctx);
-        figures.push(...result.figures);
-        details.push(...result.details.map((d) => ({ ...d, title: `${result.title}: ${d.title}` })));
-        progress.note(`${sectionText(result.title, result.figures, result.details)}  (${ms(Date.now() - started)})`);
-      } catch (error) {
-        if (abort.signal.aborted) break;
-        const message = (error as Error).message;
-        figures.push({ id: section.title.split('.')[0] ?? '?', name: section.title, value: `not measured: ${message}`, target: '—', pass: false });
-        progress.note(`\n== ${section.title}: not measured: ${message}`);
+      const times = section.repeat ? runs : 1;
+      const perRun: Figure[][] = [];
+      const failures: string[] = [];
+      for (let run = 1; run <= times && !abort.signal.aborted; run += 1) {
+        const started = Date.now();
+        const label = times > 1 ? ` (run ${run} of ${times})` : '';
+        try {
+          const result = await section.run(ctx);
+          perRun.push(result.figures);
+          details.push(...result.details.map((d) => ({ ...d, title: `${result.title}${label}: ${d.title}` })));
+          progress.note(`${sectionText(`${result.title}${label}`, result.figures, result.details)}  (${ms(Date.now() - started)})`);
+        } catch (error) {
+          if (abort.signal.aborted) break;
+          const message = (error as Error).message;
+          perRun.push([]);
+          failures.push(`run ${run}: ${message}`);
+          progress.note(`\n== ${section.title}${label}: not measured: ${message}`);
+        }
       }
+      if (abort.signal.aborted) break;
+      const combined = perRun.some((f) => f.length > 0)
+        ? combineRuns(perRun)
+        : [{ id: section.key, name: section.title, value: 'not measured', target: '—', pass: false }];
+      if (failures.length > 0) for (const figure of combined) figure.note = [figure.note, `not measured in ${failures.join('; ')}`].filter(Boolean).join('; ');
+      figures.push(...combined);
+      if (times > 1) progress.note(`\n== ${section.title}: ${times} runs, median (spread)\n${summaryText(combined)}`);
     }
   } finally {
     tail.stop();
@@ -110,9 +142,13 @@ async function main(): Promise<void> {
   progress.note(`\n== Summary (${total} in all)\n${summaryText(figures)}`);
   const missed = figures.filter((f) => f.pass === false).map((f) => f.id);
   progress.note(missed.length ? `\nMissed: ${missed.join(', ')}` : '\nEvery target met.');
+  const end = machineFacts();
+  progress.note(`Machine at the end: load average ${loadText(end.load)}`);
   const meta = [
+    `command: \`${command}\``,
     `run ${new Date(began).toISOString()}, ${total}`,
-    `${cpus().length} CPU cores; other stacks may have run at the same time`,
+    `machine at start: ${machineText(machine)}; load average at the end ${loadText(end.load)}`,
+    `timed scenarios (1, 2, 6): ${runs} runs each; a figure is the median of the runs, with the spread (min–max), judged on the median unless it says "every run"`,
     `stack: ${BENCH_OPTIONS.projectId}, ports +40000, 1 worker (MAX_CONCURRENT_JOBS 2), backend policy ${BENCH_OPTIONS.backendPolicy ?? 'prefer-comfyui'}${overrides.length ? ` (overridden: ${overrides.join('; ')})` : ''}`,
   ];
   mkdirSync(BENCH_OPTIONS.stateDir, { recursive: true });

@@ -50,6 +50,7 @@ export class WorkerRegistration {
         capacity: config.MAX_CONCURRENT_JOBS,
         running: this.manager.load,
         tiersReady: this.ready,
+        pullsBacklog: config.PULL_PENDING_ATTEMPTS,
         modelsLoaded: this.modelsLoaded,
         comfyuiVersion: this.comfyuiVersion,
         gpu: this.gpu,

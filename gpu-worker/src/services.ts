@@ -29,6 +29,8 @@ export interface WorkerServices {
   tools: { ffmpeg: string; ffprobe: string };
   metrics: Metrics;
   workDir: string;
+  /** How many of this worker's runs follow each ComfyUI prompt (a redelivered attempt re-attaches to its prompt). */
+  promptFollowers: Map<string, number>;
 }
 
 /** Builds the worker's collaborators from its configuration; opens nothing yet. */
@@ -44,6 +46,7 @@ export async function createServices(config: Config, log: Logger): Promise<Worke
   const metrics = createMetrics();
   const jobs = new JobRepository(db);
   jobs.onWrite = () => metrics.jobWrites.inc();
+  jobs.retry = { onConflict: () => metrics.jobWriteConflicts.inc() };
   return {
     config,
     log,
@@ -59,5 +62,6 @@ export async function createServices(config: Config, log: Logger): Promise<Worke
     tools: resolveTools({ ffmpegPath: config.FFMPEG_PATH, ffprobePath: config.FFPROBE_PATH }),
     metrics,
     workDir,
+    promptFollowers: new Map(),
   };
 }

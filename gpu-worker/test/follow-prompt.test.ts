@@ -94,7 +94,7 @@ describe('ComfyClient + ComfySocket + followPrompt on the simulator', () => {
     // Events: started first, every executed node once, sampler steps 1..3 of 3.
     expect(events[0]).toEqual({ kind: 'started' });
     const nodes = events.flatMap((e) => (e.kind === 'node' ? [e.nodeId] : []));
-    expect(nodes).toEqual(['1', '2', '3', '4', '5', '6', '8', '9']);
+    expect(nodes).toEqual(['1', '5', '10', '2', '3', '4', '6', '8', '9']);
     const sampler = events.filter((e): e is Extract<PromptEvent, { kind: 'progress' }> => e.kind === 'progress' && e.nodeId === '6');
     expect(sampler.map((e) => [e.value, e.max])).toEqual([[1, 3], [2, 3], [3, 3]]);
     const frames = events.filter((e) => e.kind === 'progress' && e.nodeId === '9');
@@ -308,7 +308,7 @@ describe('followPrompt when ComfyUI dies', () => {
     try {
       first.addFault({ kind: 'exit', atStep: 1 });
       const { following } = await follow(first, socket, { historyPollMs: 100, stallMs: 30_000 });
-      await until('the simulator to die', async () => (await fetch(`${first.url}/queue`).then(() => false, () => true)));
+      await until('the simulator to die', async () => fetch(`${first.url}/queue`).then(() => false, () => true));
       await first.close();
       second = await until('a restart on the same port', () => startSim({ port: first.port }).catch(() => null));
       await rejectsWithCode(following, 'comfyui_prompt_lost');
@@ -331,7 +331,7 @@ describe('followPrompt when ComfyUI dies', () => {
     sim.addFault({ kind: 'exit', atStep: 1 });
     const { following, controller } = await follow(sim, socket, { historyPollMs: 100, stallMs: 500 });
     try {
-      await until('the simulator to die', async () => (await fetch(`${sim.url}/queue`).then(() => false, () => true)));
+      await until('the simulator to die', async () => fetch(`${sim.url}/queue`).then(() => false, () => true));
       const outcome = await Promise.race([following.then(() => 'resolved', (error: unknown) => error), sleep(2000).then(() => 'still pending 2 s after ComfyUI died (stallMs 500)')]);
       expect(JobError.is(outcome) ? 'a JobError' : outcome).toBe('a JobError');
       expect(['comfyui_unreachable', 'comfyui_stalled', 'comfyui_prompt_lost']).toContain((outcome as JobError).code);

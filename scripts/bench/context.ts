@@ -1,3 +1,4 @@
+import type { App } from 'firebase-admin/app';
 import type { Firestore } from 'firebase-admin/firestore';
 import type { StackState } from '../stack/stack';
 import type { LogTail } from './probes';
@@ -11,6 +12,8 @@ export interface BenchContext {
   worker: StackState['workers'][number];
   /** Admin SDK Firestore on the bench stack's emulator. */
   admin: Firestore;
+  /** The Admin SDK app behind it (task queues). */
+  adminApp: App;
   /** The firebase-tools emulators' log, followed live. */
   tail: LogTail;
   progress: BenchProgress;

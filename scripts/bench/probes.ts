@@ -1,4 +1,5 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { LOCAL_METRICS_TOKEN } from '../stack/stack';
 
 /** What the bench reads from the ComfyUI simulator, the worker and the emulator log. */
 
@@ -16,7 +17,7 @@ export async function setSimTiming(comfyuiUrl: string, patch: Record<string, num
 
 type GraphJson = Record<string, { class_type: string; inputs: Record<string, unknown> }>;
 
-/** One prompt as the simulator's `/history` has it, with the times ComfyUI stamps on its messages. */
+/** One prompt as the simulator's archive (`/sim/history`, which keeps what the worker deletes from `/history`) has it, with the times ComfyUI stamps on its messages. */
 export interface PromptRecord {
   promptId: string;
   graph: GraphJson;
@@ -35,7 +36,7 @@ interface HistoryEntryJson {
  * output file prefix (`vidgen/{jobId}-a{n}`); missing or unfinished ones are left out.
  */
 export async function promptsOfJobs(comfyuiUrl: string, jobIds: readonly string[]): Promise<Map<string, PromptRecord>> {
-  const history = await getJson<Record<string, HistoryEntryJson>>(`${comfyuiUrl}/history`);
+  const history = await getJson<Record<string, HistoryEntryJson>>(`${comfyuiUrl}/sim/history`);
   const found = new Map<string, PromptRecord>();
   for (const [promptId, entry] of Object.entries(history)) {
     const graph = entry.prompt[2];
@@ -65,9 +66,14 @@ export async function sentEvents(comfyuiUrl: string, promptId: string): Promise<
   return (await getJson<{ events: SentEvent[] }>(`${comfyuiUrl}/sim/events?promptId=${encodeURIComponent(promptId)}`)).events;
 }
 
+/** The worker's Prometheus `/metrics`, with the bearer token the local stack gives its workers. */
+function fetchMetrics(workerUrl: string): Promise<Response> {
+  return fetch(`${workerUrl}/metrics`, { headers: { authorization: `Bearer ${LOCAL_METRICS_TOKEN}` }, signal: AbortSignal.timeout(10_000) });
+}
+
 /** The worker's write counters from its Prometheus `/metrics`. */
 export async function workerCounters(workerUrl: string): Promise<{ jobWrites: number; progressWrites: number }> {
-  const response = await fetch(`${workerUrl}/metrics`, { signal: AbortSignal.timeout(10_000) });
+  const response = await fetchMetrics(workerUrl);
   const text = await response.text();
   const value = (name: string) => {
     const match = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
@@ -81,7 +87,7 @@ export async function workerCounters(workerUrl: string): Promise<{ jobWrites: nu
 export async function waitWorkerIdle(workerUrl: string, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const text = await (await fetch(`${workerUrl}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+    const text = await (await fetchMetrics(workerUrl)).text();
     if (/^vidgen_attempts_running 0$/m.test(text)) return true;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }

@@ -1,4 +1,4 @@
-import { markdownTable, textTable } from './stats';
+import { markdownTable, median, textTable } from './stats';
 
 /** One measured figure, printed with its target and verdict. */
 export interface Figure {
@@ -10,6 +10,12 @@ export interface Figure {
   /** true PASS, false MISS, null for figures given for information only. */
   pass: boolean | null;
   note?: string;
+  /**
+   * The figure as one number, for a scenario run several times: the runs are summarised as median
+   * and spread, and `judge` gives the verdict on the median (`judgeEvery` on every run instead,
+   * for counts that must hold each time, such as errors).
+   */
+  sample?: { value: number; format: (value: number) => string; judge?: (value: number) => boolean; judgeEvery?: boolean };
 }
 
 /** A figure section's own detail table, printed when it finishes and kept for the Markdown file. */
@@ -57,4 +63,39 @@ export function markdownReport(meta: string[], figures: readonly Figure[], detai
     if (detail.notes?.length) parts.push(...detail.notes.map((n) => `- ${n}`), '');
   }
   return parts.join('\n');
+}
+
+/**
+ * The figures of several runs of one scenario as one: for a figure with a sample, the median with
+ * its spread (min-max) and every run's value, judged on the median (or on every run); for one
+ * without, each run's value. A figure missing from a run (the run failed) makes it a MISS.
+ */
+export function combineRuns(runs: ReadonlyArray<readonly Figure[]>): Figure[] {
+  if (runs.length === 1) return [...(runs[0] ?? [])];
+  const ids = [...new Set(runs.flatMap((figures) => figures.map((f) => f.id)))];
+  return ids.map((id) => {
+    const found = runs.map((figures) => figures.find((f) => f.id === id));
+    const present = found.filter((f): f is Figure => f !== undefined);
+    const first = present[0] as Figure;
+    const missing = found.length - present.length;
+    const sampled = present.every((f) => f.sample);
+    if (!sampled || !first.sample) {
+      const pass = first.pass === null ? null : missing === 0 && present.every((f) => f.pass === true);
+      return { ...first, value: found.map((f, i) => `run ${i + 1}: ${f?.value ?? 'not measured'}`).join('; '), pass };
+    }
+    const values = present.map((f) => f.sample!.value);
+    const { format, judge, judgeEvery } = first.sample;
+    const mid = median(values);
+    const pass = first.pass === null || !judge ? first.pass : missing === 0 && (judgeEvery ? values.every(judge) : judge(mid));
+    const spread = `${format(Math.min(...values))}–${format(Math.max(...values))}`;
+    // A figure judged on every run lists every run's whole value (for counts, what each run saw).
+    const perRun = found.map((f) => (f ? (judgeEvery ? f.value : format(f.sample!.value)) : 'not measured')).join(judgeEvery ? '; ' : ', ');
+    return {
+      ...first,
+      value: judgeEvery ? `worst ${format(Math.max(...values))} of ${present.length} runs (${perRun})` : `${format(mid)} median of ${present.length} (spread ${spread}; runs: ${perRun})`,
+      target: judgeEvery ? `${first.target}, every run` : `${first.target} (median)`,
+      pass,
+      sample: { ...first.sample, value: mid },
+    };
+  });
 }

@@ -12,6 +12,8 @@ export function quantile(samples: readonly number[], q: number): number {
 }
 
 export const p50 = (samples: readonly number[]): number => quantile(samples, 0.5);
+/** The median of a figure's values over repeated runs (the same as {@link p50}, named for what it summarises). */
+export const median = p50;
 export const p95 = (samples: readonly number[]): number => quantile(samples, 0.95);
 
 export function sum(samples: readonly number[]): number {

@@ -1,10 +1,16 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
+import { DEFAULT_RETENTION_DAYS } from '@vidgen/contract';
 import { chooseFirestoreEmulator, gcloudFirestoreProcess } from './firestore-emulator';
 import { httpReady, ManagedProcess } from './managed-process';
+import { exitSummary, exitToConsole, type ComponentExit } from './component-exit';
+import { checkPortsFree, stackPortNeeds } from './port-check';
+import { Supervisor } from './supervisor';
 import { DEFAULT_PORTS, HOST, PROJECT_ID, REGION, type Ports } from './ports';
 import { startWatchdogTicker } from './watchdog-ticker';
 import { SIMULATED_VERSIONS } from './provider-versions';
+import { stackNode } from './node-runtime';
+import { DEMO_LIMITS_NOTE, seedDemoLimits } from './demo-limits';
 
 export const ROOT = resolve(__dirname, '..', '..');
 
@@ -33,6 +39,8 @@ export interface StackOptions {
   maxActiveJobsPerUser: number;
   /** Moves each worker's wall clock by this much (ms, by worker), to prove nothing needs the machines' clocks to agree. */
   workerClockSkewMs?: number[];
+  /** The functions' LIMITS_CACHE_SECONDS (default 5, production's): how soon an edit of config/limits takes effect. */
+  limitsCacheSeconds?: number;
 }
 
 export const DEMO_OPTIONS: StackOptions = {
@@ -52,7 +60,11 @@ export interface StackState {
   /** The local store server's process (the stand-in for Cloud Storage and its emulator), for tests that signal it. */
   storePid: number | undefined;
   timing: StackTiming;
+  /** How long the functions keep config/limits before reading it again (LIMITS_CACHE_SECONDS). */
+  limitsCacheSeconds: number;
   workers: Array<{ workerId: string; url: string; pid: number | undefined; comfyuiUrl: string; comfyuiPid: number | undefined; clockSkewMs: number }>;
+  /** Set when a component the stack cannot run without exited after start-up: which, and how. */
+  down?: string;
 }
 
 export interface Stack {
@@ -101,12 +113,16 @@ function writeFunctionsEnv(options: StackOptions): void {
     WORKER_REQUEST_TIMEOUT_SECONDS: 10,
     STORAGE_BUCKET: `${options.projectId}.appspot.com`,
     VEO_MODEL: 'veo-3.1-generate-preview',
-    VEO_TIMEOUT_SECONDS: 120,
+    VEO_TIMEOUT_SECONDS: 20,
+    // Room for two segments an invocation, so long clips are handed on between invocations here too.
+    VEO_INVOCATION_SECONDS: 25,
     VEO_COST_PER_SECOND: '0.40',
     REPLICATE_TIMEOUT_SECONDS: 120,
-    REPLICATE_COST_PER_SECOND: '0.000975',
+    REPLICATE_ANIMATEDIFF_COST_PER_SECOND: '0.000975',
+    REPLICATE_SVD_COST_PER_SECOND: '0.0014',
     MAX_ACTIVE_JOBS_PER_USER: options.maxActiveJobsPerUser,
-    ENFORCE_APP_CHECK: 'false',
+    // As in production: the stack's web clients (demo, CLI, tests) send emulator App Check tokens.
+    ENFORCE_APP_CHECK: 'true',
     BACKEND_POLICY: options.backendPolicy ?? 'prefer-comfyui',
     GEMINI_API_BASE_URL: `http://${HOST}:${ports.veo}`,
     VEO_POLL_SECONDS: 1,
@@ -115,6 +131,11 @@ function writeFunctionsEnv(options: StackOptions): void {
     REPLICATE_SVD_VERSION: SIMULATED_VERSIONS.svd,
     REPLICATE_POLL_SECONDS: 1,
     PROVIDER_RETRY_FIRST_DELAY_MS: 200,
+    JOB_RETENTION_DAYS: DEFAULT_RETENTION_DAYS.job,
+    VIDEO_RETENTION_DAYS: DEFAULT_RETENTION_DAYS.video,
+    GPU_COST_PER_HOUR: '0.44',
+    GPU_ATTEMPT_MAX_SECONDS: 1800,
+    LIMITS_CACHE_SECONDS: options.limitsCacheSeconds ?? 5,
   };
   const lines = (values: Record<string, string | number>) => Object.entries(values).map(([k, v]) => `${k}=${v}\n`).join('');
   writeFileSync(join(ROOT, 'functions', `.env.${options.projectId}`), lines(env));
@@ -130,6 +151,9 @@ export const LOCAL_SECRETS = {
   GEMINI_API_KEY: 'simulated-gemini-key',
   REPLICATE_API_TOKEN: 'simulated-replicate-token',
 };
+
+/** The workers' METRICS_TOKEN in every local stack: a bearer token for `/health/detailed` and `/metrics`. */
+export const LOCAL_METRICS_TOKEN = 'local-stack-metrics-token-not-for-production';
 
 function usesDefaultPorts(options: StackOptions): boolean {
   return JSON.stringify(options.ports) === JSON.stringify(DEFAULT_PORTS);
@@ -162,6 +186,8 @@ function prepareDemoPage(options: StackOptions): string {
     emulators: { host: HOST, auth: ports.auth, firestore: ports.firestore, functions: ports.functions, storage: ports.store },
     // The local stack always runs the ComfyUI simulator and the Veo and Replicate simulators.
     simulated: { gpu: true, veo: true, replicate: true },
+    // The functions emulator decodes App Check tokens without verifying them: the page mints its own.
+    appCheck: { kind: 'emulator' },
   };
   writeFileSync(join(publicDir, DEMO_CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
   return publicDir;
@@ -192,9 +218,15 @@ function firebaseReady(logFile: string): () => Promise<boolean> {
  * Starts the whole local stack and resolves once every part serves: Firestore emulator, firebase-tools
  * emulators (auth, functions, tasks, and hosting for the demo page), a local object store, and per worker a ComfyUI simulator and a
  * GPU worker. Everything listens on 127.0.0.1.
+ *
+ * Before anything starts, every port of the stack must be free (else {@link PortsInUseError} names
+ * each, its component and its holder). A component that dies during start-up fails it; one that
+ * dies after is handed to `onFailure` at once, `restarting` (workers, ComfyUI simulators) or `fatal`
+ * (recorded as `down` in stack.json; the caller stops the stack).
  */
-export async function startStack(options: StackOptions, onStep: (message: string) => void = () => undefined): Promise<Stack> {
+export async function startStack(options: StackOptions, onStep: (message: string) => void = () => undefined, onFailure: (exit: ComponentExit) => void = exitToConsole): Promise<Stack> {
   const { ports, timing, stateDir } = options;
+  await checkPortsFree(stackPortNeeds(ports, options.workers), HOST);
   const logDir = join(stateDir, 'logs');
   const storeDir = join(stateDir, 'storage');
   mkdirSync(logDir, { recursive: true });
@@ -202,19 +234,19 @@ export async function startStack(options: StackOptions, onStep: (message: string
   const secret = LOCAL_SECRETS.WORKER_SHARED_SECRET;
   writeFunctionsEnv(options);
   const env = emulatorEnv(ports, options.projectId);
+  // The functions emulator runs functions on the Node that runs firebase-tools; workers and simulators on it too.
+  const node = stackNode();
   Object.assign(process.env, env);
-  const started: ManagedProcess[] = [];
-  const stopAll = async () => {
-    for (const proc of [...started].reverse()) await proc.stop();
-  };
+  let report = onFailure;
+  const supervisor = new Supervisor((exit) => report(exit));
+  const stopAll = () => supervisor.stopAll();
 
   try {
     const firestore = chooseFirestoreEmulator();
     if (firestore.kind === 'gcloud') {
       onStep('Starting the Firestore emulator (Google Cloud CLI)');
       const proc = gcloudFirestoreProcess({ script: firestore.script, host: HOST, port: ports.firestore, projectId: options.projectId, rules: join(ROOT, 'firestore.rules'), logFile: join(logDir, 'firestore.log') });
-      started.push(proc);
-      await proc.start();
+      await supervisor.start(proc);
     }
 
     onStep('Starting the Firebase emulators (auth, functions, tasks, hosting)');
@@ -224,65 +256,73 @@ export async function startStack(options: StackOptions, onStep: (message: string
     const only = ['auth', 'functions', 'tasks', 'hosting', ...(firestore.kind === 'firebase' ? ['firestore'] : [])].join(',');
     const firebase = new ManagedProcess({
       name: 'firebase-emulators',
-      command: join(ROOT, 'node_modules', '.bin', 'firebase'),
-      args: ['emulators:start', '--only', only, '--project', options.projectId, ...(config ? ['--config', config] : [])],
+      command: node,
+      args: [require.resolve('firebase-tools/lib/bin/firebase.js'), 'emulators:start', '--only', only, '--project', options.projectId, ...(config ? ['--config', config] : [])],
       cwd: ROOT,
-      env,
+      // The functions emulator starts a process per concurrent call and gives each 30 s to load (10 s
+      // to load the definitions at start-up); on a busy shared machine a burst of calls overruns
+      // that, and the calls fail before reaching our code. Two minutes instead.
+      env: { ...env, FUNCTIONS_DISCOVERY_TIMEOUT: '120' },
       logFile: firebaseLog,
       ready: firebaseReady(firebaseLog),
       readyTimeoutMs: 120_000,
+      ports: [ports.auth, ports.functions, ports.tasks, ports.hosting, ports.hub, ...(firestore.kind === 'firebase' ? [ports.firestore] : [])],
     });
-    started.push(firebase);
-    await firebase.start();
+    await supervisor.start(firebase);
+    await seedDemoLimits(options.projectId);
+    onStep(DEMO_LIMITS_NOTE);
 
     onStep('Starting the local object store');
     const store = new ManagedProcess({
       name: 'store',
-      command: process.execPath,
+      command: node,
       args: [join(ROOT, 'packages', 'media', 'dist', 'serve-local-store.js')],
       env: { LOCAL_STORE_DIR: storeDir, HOST, PORT: String(ports.store) },
       logFile: join(logDir, 'store.log'),
-      ready: httpReady(`http://${HOST}:${ports.store}/health`),
+      ready: httpReady(`http://${HOST}:${ports.store}/health`, { what: 'the local object store', accepts: (body) => JSON.parse(body).status === 'ok' }),
+      ports: [ports.store],
     });
-    started.push(store);
-    await store.start();
+    await supervisor.start(store);
 
     {
       onStep('Starting the Veo (Gemini API) and Replicate simulators');
       for (const [kind, port, flag, key] of [['veo', ports.veo, '--api-key', LOCAL_SECRETS.GEMINI_API_KEY], ['replicate', ports.replicate, '--token', LOCAL_SECRETS.REPLICATE_API_TOKEN]] as const) {
         const proc = new ManagedProcess({
           name: `${kind}-sim`,
-          command: process.execPath,
-          args: [join(ROOT, 'provider-sims', 'dist', 'index.js'), kind, '--host', HOST, '--port', String(port), flag, key, '--scale', '0.25'],
+          command: node,
+          // Veo's videos keep their real size (1280x720) and realistic operation times, scaled down;
+          // Replicate's are shrunk for speed.
+          args: [join(ROOT, 'provider-sims', 'dist', 'index.js'), kind, '--host', HOST, '--port', String(port), flag, key, ...(kind === 'veo' ? ['--time-scale', '0.03'] : ['--scale', '0.25'])],
           logFile: join(logDir, `${kind}-sim.log`),
-          ready: httpReady(`http://${HOST}:${port}/sim/state`),
+          ready: httpReady(`http://${HOST}:${port}/sim/state`, { what: `the ${kind} simulator`, accepts: (body) => JSON.parse(body).simulator === `${kind}-sim` }),
+          ports: [port],
         });
-        started.push(proc);
-        await proc.start();
+        await supervisor.start(proc);
       }
     }
 
     const workers: StackState['workers'] = [];
-    const state: StackState = { projectId: options.projectId, region: REGION, ports, storeDir, storePid: store.pid, timing, workers };
+    const state: StackState = { projectId: options.projectId, region: REGION, ports, storeDir, storePid: store.pid, timing, limitsCacheSeconds: options.limitsCacheSeconds ?? 5, workers };
     const saveState = () => writeFileSync(join(stateDir, 'stack.json'), JSON.stringify(state, null, 2));
     for (let i = 0; i < options.workers; i += 1) {
       const workerId = `local-worker-${i + 1}`;
       const comfyPort = ports.comfyui + i;
       const workerPort = ports.worker + i;
       onStep(`Starting ComfyUI simulator ${i + 1} and GPU worker ${i + 1}`);
+      const comfyDataDir = join(stateDir, `comfyui-${i + 1}`);
       const comfy = new ManagedProcess({
         name: `comfyui-sim-${i + 1}`,
-        command: process.execPath,
-        args: [join(ROOT, 'comfyui-sim', 'dist', 'index.js'), '--host', HOST, '--port', String(comfyPort), '--data-dir', join(stateDir, `comfyui-${i + 1}`), '--step-ms', String(timing.simStepMs)],
+        command: node,
+        args: [join(ROOT, 'comfyui-sim', 'dist', 'index.js'), '--host', HOST, '--port', String(comfyPort), '--data-dir', comfyDataDir, '--step-ms', String(timing.simStepMs)],
         logFile: join(logDir, `comfyui-sim-${i + 1}.log`),
-        ready: httpReady(`http://${HOST}:${comfyPort}/system_stats`),
+        ready: httpReady(`http://${HOST}:${comfyPort}/system_stats`, { what: 'the ComfyUI simulator', accepts: (body) => body.includes('comfyui-sim') }),
+        ports: [comfyPort],
         restart: true,
       });
-      started.push(comfy);
-      await comfy.start();
+      await supervisor.start(comfy);
       const worker = new ManagedProcess({
         name: workerId,
-        command: process.execPath,
+        command: node,
         args: [join(ROOT, 'gpu-worker', 'dist', 'index.js')],
         env: {
           ...env,
@@ -291,7 +331,12 @@ export async function startStack(options: StackOptions, onStep: (message: string
           PORT: String(workerPort),
           WORKER_PUBLIC_URL: `http://${HOST}:${workerPort}`,
           WORKER_SHARED_SECRET: secret,
+          METRICS_TOKEN: LOCAL_METRICS_TOKEN,
           COMFYUI_URL: `http://${HOST}:${comfyPort}`,
+          // As on a pod, the worker sees ComfyUI's folders and removes each attempt's files there.
+          COMFYUI_OUTPUT_DIR: join(comfyDataDir, 'output'),
+          COMFYUI_INPUT_DIR: join(comfyDataDir, 'input'),
+          COMFYUI_TEMP_DIR: join(comfyDataDir, 'temp'),
           LEASE_SECONDS: String(timing.leaseSeconds),
           HEARTBEAT_SECONDS: String(timing.heartbeatSeconds),
           HISTORY_POLL_SECONDS: String(timing.historyPollSeconds),
@@ -301,11 +346,11 @@ export async function startStack(options: StackOptions, onStep: (message: string
           ...clockSkewEnv(options.workerClockSkewMs?.[i] ?? 0),
         },
         logFile: join(logDir, `${workerId}.log`),
-        ready: httpReady(`http://${HOST}:${workerPort}/health`),
+        ready: httpReady(`http://${HOST}:${workerPort}/health`, { what: 'a GPU worker', accepts: (body) => JSON.parse(body).status === 'ok' }),
+        ports: [workerPort],
         restart: true,
       });
-      started.push(worker);
-      await worker.start();
+      await supervisor.start(worker);
       const entry = { workerId, url: `http://${HOST}:${workerPort}`, pid: worker.pid, comfyuiUrl: `http://${HOST}:${comfyPort}`, comfyuiPid: comfy.pid, clockSkewMs: options.workerClockSkewMs?.[i] ?? 0 };
       worker.onRestart = () => {
         entry.pid = worker.pid;
@@ -318,6 +363,14 @@ export async function startStack(options: StackOptions, onStep: (message: string
       workers.push(entry);
     }
     saveState();
+    report = (exit) => {
+      if (exit.outcome === 'fatal') {
+        state.down = exitSummary(exit);
+        saveState();
+      }
+      onFailure(exit);
+    };
+    supervisor.markUp();
     const ticker = startWatchdogTicker(timing.watchdogTickSeconds * 1000);
     return {
       state,

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, createReadStream } from 'node:fs';
+import { mkdtempSync, createReadStream, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -17,10 +17,10 @@ const ffmpeg = (require('@ffmpeg-installer/ffmpeg') as { path: string }).path;
 const dir = mkdtempSync(join(tmpdir(), 'vidgen-svd-'));
 
 /** Puts a PNG where the client's Storage upload would have put it, with the Admin SDK (the local store server's Cloud Storage API). */
-async function uploadReferenceImage(uid: string): Promise<string> {
-  const file = join(dir, `${uid}.png`);
-  execFileSync(ffmpeg, ['-y', '-v', 'error', '-f', 'lavfi', '-i', 'testsrc=s=640x360', '-frames:v', '1', file]);
-  const path = `uploads/${uid}/reference.png`;
+async function uploadReferenceImage(uid: string, source = 'testsrc=s=640x360', name = 'reference.png'): Promise<string> {
+  const file = join(dir, `${uid}-${name}`);
+  execFileSync(ffmpeg, ['-y', '-v', 'error', '-f', 'lavfi', '-i', source, '-frames:v', '1', file]);
+  const path = `uploads/${uid}/${name}`;
   const { projectId } = stackState();
   await new CloudObjectStore(adminApp(), `${projectId}.appspot.com`).put(path, createReadStream(file), { contentType: 'image/png' });
   return path;
@@ -48,8 +48,8 @@ describe('SVD on the GPU worker', () => {
     expect(done.attempts).toEqual([expect.objectContaining({ tier: 'svd', backend: 'comfyui', outcome: 'succeeded' })]);
     const video = await downloadAndProbe(done.output.downloadUrl, join(dir, 'svd-image.mp4'));
     expect(video.probe).toMatchObject({ codec: 'h264', width: 1024, height: 576, frames: 25 });
-    const histories = (await simControl('/history')) as Array<Record<string, { prompt: [number, string, Record<string, { class_type: string; inputs: Record<string, unknown> }>] }>>;
-    const graph = histories.flatMap((h) => Object.values(h)).map((e) => e.prompt[2]).find((g) => Object.values(g).some((n) => String(n.inputs.filename_prefix ?? '').includes(jobId)))!;
+    const histories = (await simControl('/sim/history')) as Array<Record<string, { prompt: [number, string, Record<string, { class_type: string; inputs: Record<string, unknown> }>] }>>;
+    const graph = histories.flatMap((h) => Object.values(h)).map((e) => e.prompt[2]).find((g) => Object.values(g).some((n) => typeof n.inputs.filename_prefix === 'string' && n.inputs.filename_prefix.includes(jobId)))!;
     const classes = Object.values(graph).map((n) => n.class_type);
     expect(classes).toContain('LoadImage');
     expect(classes).not.toContain('CheckpointLoaderSimple');
@@ -120,6 +120,21 @@ describe('Replicate takes over when our GPU workers are full', () => {
     await user.close();
   });
 
+  it('runs SVD on Replicate with a reference image over 1 MB, passed through Replicate\'s files API', async () => {
+    // Random colour noise does not compress: a 1024x576 PNG of it is well over 1 MB.
+    const path = await uploadReferenceImage(user.uid, 'nullsrc=s=1024x576,geq=r=random(1)*255:g=random(2)*255:b=random(3)*255', 'noise.png');
+    expect(statSync(join(dir, `${user.uid}-noise.png`)).size).toBeGreaterThan(1024 * 1024);
+    const { jobId } = await user.createVideoJob({ prompt: 'static turning into snow', model: 'svd', referenceImagePath: path });
+    const done = await finish(user, jobId);
+    expect(done.state).toBe('succeeded');
+    expect(done.attempts).toEqual([expect.objectContaining({ tier: 'svd', backend: 'replicate', outcome: 'succeeded' })]);
+    expect(done.output).toMatchObject({ frameCount: 25 });
+    const state = (await providerState('replicate')) as { predictions: Array<{ prediction: { id: string; input: Record<string, unknown> } }>; counters: { filesCreated: number } };
+    const prediction = state.predictions.find((p) => p.prediction.id === done.attempts[0].providerJobId);
+    expect(prediction?.prediction.input).toMatchObject({ input_image: expect.stringMatching(/\/v1\/files\/[a-z2-7]{26}$/), video_length: '25_frames_with_svd_xt', sizing_strategy: 'crop_to_16_9' });
+    expect(state.counters.filesCreated).toBeGreaterThan(0);
+  });
+
   it('runs AnimateDiff on Replicate, costed by prediction time', async () => {
     const { jobId } = await user.createVideoJob({ prompt: 'a paper crane unfolding', model: 'animatediff' });
     const done = await finish(user, jobId);
@@ -130,7 +145,7 @@ describe('Replicate takes over when our GPU workers are full', () => {
     expect(video.probe.codec).toBe('h264');
   });
 
-  it('cancels the Replicate prediction when the job is cancelled', async () => {
+  it('cancels the Replicate prediction when the job is cancelled, and charges what it ran for', async () => {
     const marker = randomUUID();
     await scriptProvider('replicate', { promptContains: marker, outcome: 'never_finishes' });
     const { jobId } = await user.createVideoJob({ prompt: `${marker} an endless staircase`, model: 'animatediff' });
@@ -140,12 +155,25 @@ describe('Replicate takes over when our GPU workers are full', () => {
     expect((await user.cancelVideoJob(jobId)).state).toBe('cancelled');
     watch.stop();
     const predictionId = running.attempt.providerJobId as string;
+    type SimState = { predictions?: Array<{ prediction: { id: string; status: string; metrics: { predict_time?: number } } }>; cancelCalls?: Array<{ predictionId: string; statusBefore: string }> };
+    let state: SimState = {};
     let status = '';
     for (let i = 0; i < 40 && status !== 'canceled'; i += 1) {
       await new Promise((r) => setTimeout(r, 250));
-      const state = (await providerState('replicate')) as { predictions?: Array<{ prediction: { id: string; status: string } }> };
+      state = await providerState('replicate');
       status = state.predictions?.find((p) => p.prediction.id === predictionId)?.prediction.status ?? '';
     }
     expect(status).toBe('canceled');
+    // The cancel call reached Replicate while the prediction still ran (the runner's, or the watchdog's).
+    expect(state.cancelCalls?.find((call) => call.predictionId === predictionId)).toMatchObject({ statusBefore: 'processing' });
+
+    // Cancelled, its attempt waits for Replicate's charge; the watchdog reads it and adds it to the job.
+    const settled = await watchJob(user, jobId).until((job) => job.costPending === false && job.attempts[0]?.costKnown === true, 30_000);
+    const predictTime = state.predictions!.find((p) => p.prediction.id === predictionId)!.prediction.metrics.predict_time!;
+    expect(predictTime).toBeGreaterThan(0);
+    expect(settled.state).toBe('cancelled');
+    expect(settled.attempts).toEqual([expect.objectContaining({ outcome: 'cancelled', backend: 'replicate', providerJobId: predictionId })]);
+    expect(settled.attempts[0].costUsd).toBe(Math.round(predictTime * 0.000975 * 1e6) / 1e6);
+    expect(settled.costUsd).toBeCloseTo(settled.attempts[0].costUsd, 9);
   });
 });

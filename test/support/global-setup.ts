@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { exitReport, exitSummary } from '../../scripts/stack/component-exit';
 import { offsetPorts } from '../../scripts/stack/ports';
 import { startStack, DEMO_OPTIONS, ROOT, type Stack } from '../../scripts/stack/stack';
 
@@ -13,6 +14,10 @@ declare global {
  * with machines that disagree on the time. It runs on the default
  * ports moved by STACK_PORT_OFFSET (10000), under a project of its own, so that it never meets a
  * stack started by `npm start`.
+ *
+ * A component that dies is reported on the console at once: a worker or ComfyUI simulator (which
+ * the fault tests kill on purpose) is restarted; anything else marks the stack down in its state
+ * file, so every test that reads it from then on fails with what died and why.
  */
 export default async function globalSetup(): Promise<void> {
   const started = Date.now();
@@ -28,9 +33,15 @@ export default async function globalSetup(): Promise<void> {
       stateDir,
       maxActiveJobsPerUser: 3,
       workerClockSkewMs: [-4000, 4000],
+      // Tests that edit config/limits wait this long for the functions to see it.
+      limitsCacheSeconds: 1,
       timing: { leaseSeconds: 6, heartbeatSeconds: 2, watchdogTickSeconds: 2, workerWaitSeconds: 20, historyPollSeconds: 2, stallTimeoutSeconds: 8, simStepMs: 60 },
     },
     (step) => process.stdout.write(`[stack] ${step}\n`),
+    (exit) => {
+      if (exit.outcome === 'restarting') process.stdout.write(`[stack] ${exitSummary(exit)}: restarting it\n`);
+      else process.stderr.write(`\n[stack] THE TEST STACK IS DOWN: ${exitReport(exit)}\n\n`);
+    },
   );
   process.stdout.write(`[stack] ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 }

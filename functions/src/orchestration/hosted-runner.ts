@@ -1,8 +1,8 @@
 import { logger } from 'firebase-functions';
-import { claimAttempt, JobError, resolveTierParams, type Backend } from '@vidgen/contract';
-import { dispatchNext } from '@vidgen/contract/admin';
+import { claimAttempt, handOffAttempt, JobError, recordSegment, resolveTierParams, type Backend } from '@vidgen/contract';
+import { dispatchNext, type RepositoryResult } from '@vidgen/contract/admin';
 import { readSmallObject } from '@vidgen/media';
-import { runUnderLease, type RunLog } from '@vidgen/runner';
+import { RunStopped, runUnderLease, type RunLog } from '@vidgen/runner';
 import type { HostedProvider } from '../providers/hosted-provider';
 import { getOutputServices, type Services } from '../services';
 
@@ -12,9 +12,10 @@ const REFERENCE_IMAGE_MAX_BYTES = 10 * 1024 * 1024;
 
 /**
  * Runs an attempt on a hosted provider inside this task invocation, holding a lease like a GPU
- * worker does: claimed in a transaction, renewed while the provider works, every write fenced.
+ * worker does: claimed with a conditional write, renewed while the provider works, every write fenced.
  * A redelivered task finds the lease live and does nothing; after the lease ran out it re-attaches
- * to the provider's saved job id.
+ * to the provider's saved job id. A chained run (Veo) may hand the attempt on to a next invocation
+ * before this one's deadline; that one claims it afresh and goes on after the recorded segments.
  */
 export async function runHosted(services: Services, jobId: string, attemptIndex: number, backend: Backend, provider: HostedProvider): Promise<void> {
   const runnerId = `functions:${backend}`;
@@ -33,6 +34,7 @@ export async function runHosted(services: Services, jobId: string, attemptIndex:
   };
   const outputs = await getOutputServices();
   const started = Date.now();
+  const handedOff: { result: RepositoryResult | null } = { result: null };
   const end = await runUnderLease(
     { jobs: services.jobs, jobId, job, leaseToken, leaseMs: LEASE_MS, progressIntervalMs: PROGRESS_INTERVAL_MS, ...outputs, workRoot: outputs.workDir, log },
     (context) =>
@@ -52,9 +54,30 @@ export async function runHosted(services: Services, jobId: string, attemptIndex:
             throw new JobError('reference_image_missing', `The reference image ${path} could not be read: ${(error as Error).message}`);
           }
         },
+        invocationStartedAtMs: started,
+        recordSegment: async (segment) => {
+          const saved = await services.jobs.transition(jobId, (current, now) => recordSegment(current, { leaseToken, segment: { ...segment, completedAt: now }, now }));
+          if (!saved.ok) throw new RunStopped('lease_lost', saved.refusal);
+          const recorded = saved.job.attempt?.segments?.find((kept) => kept.operation === segment.operation);
+          if (!recorded) throw new RunStopped('lease_lost', 'segment not recorded');
+          log.info('Segment recorded', { operation: segment.operation, seconds: segment.seconds, costUsd: segment.costUsd });
+          return recorded;
+        },
+        handOff: async () => {
+          const result = await services.jobs.transition(jobId, (current, now) => handOffAttempt(current, { leaseToken, now }));
+          if (!result.ok) throw new RunStopped('lease_lost', result.refusal);
+          handedOff.result = result;
+          throw new RunStopped('handed_off', 'the chain goes on in the next invocation');
+        },
       }),
   );
-  if (end.kind === 'stopped') return;
+  if (end.kind === 'stopped') {
+    if (end.reason === 'handed_off' && handedOff.result) {
+      const next = await dispatchNext(services.taskQueues, jobId, handedOff.result);
+      log.info('Chained run handed on to the next invocation', { next, seconds: Math.round((Date.now() - started) / 1000) });
+    }
+    return;
+  }
   log.info('Hosted attempt finished', { outcome: end.result.outcome, applied: end.finished.ok, seconds: Math.round((Date.now() - started) / 1000) });
   // The runner already tidied the store; what is left is handing on the next attempt, if any.
   const dispatched = await dispatchNext(services.taskQueues, jobId, end.finished);

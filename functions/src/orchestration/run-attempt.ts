@@ -8,13 +8,14 @@ import {
   RunAttemptTaskSchema,
   type Attempt,
   type BackendPolicy,
+  type WorkerRecord,
 } from '@vidgen/contract';
 import type { ReplicateProvider } from '../providers/replicate';
 import type { VeoProvider } from '../providers/veo';
 import type { Services } from '../services';
 import { followUp } from './follow-up';
 import { runHosted } from './hosted-runner';
-import { offerToWorkers, workersWithRoom } from './worker-pool';
+import { liveWorkers, offerToWorkers } from './worker-pool';
 
 export interface RunAttemptOptions {
   workerSecret: string;
@@ -56,35 +57,62 @@ export async function runAttempt(data: unknown, services: Services, options: Run
     return;
   }
 
-  const ranked = attempt.tier === 'veo' ? [] : await workersWithRoom(services.db, attempt.tier);
-  const replicateReady = Boolean(options.replicate?.supports(attempt.tier)) && (attempt.tier !== 'svd' || Boolean(job.request.referenceImagePath));
+  const live = attempt.tier === 'veo' ? [] : await liveWorkers(services.db, attempt.tier);
+  const ranked = live.filter((worker) => worker.running < worker.capacity);
+  const replicateRefusal = options.replicate ? options.replicate.refusal(attempt.tier, job.request) : 'No Replicate API token is configured.';
+  const replicateReady = replicateRefusal === null;
   const choice = chooseBackend(attempt.tier, {
     policy: options.policy,
     workerWithRoom: ranked.length > 0,
     replicateReady,
+    ...(replicateRefusal !== null ? { replicateRefusal } : {}),
     geminiReady: options.veo !== null,
   });
 
   if (choice.kind === 'unavailable') return failOver(services, jobId, attempt, new JobError('tier_unavailable', choice.reason));
   if (choice.kind === 'run' && choice.backend === 'gemini') return runHosted(services, jobId, attemptIndex, 'gemini', options.veo!);
   if (choice.kind === 'run' && choice.backend === 'replicate') return runHosted(services, jobId, attemptIndex, 'replicate', options.replicate!);
+  const tried: string[] = [];
   if (choice.kind === 'run') {
     const outcome = await offerToWorkers(ranked, { jobId, attemptIndex, tier: attempt.tier }, { secret: options.workerSecret, timeoutMs: options.workerRequestTimeoutMs });
     if (outcome.kind === 'taken') {
       logger.info('Worker took the attempt', { jobId, attemptIndex, workerId: outcome.workerId, status: outcome.response.status });
       return;
     }
+    tried.push(...outcome.tried);
     if (options.policy === 'prefer-comfyui' && replicateReady) return runHosted(services, jobId, attemptIndex, 'replicate', options.replicate!);
   }
-  return waitForWorker(services, jobId, attempt, options);
+  return waitForWorker(services, jobId, attempt, options, { live, tried });
 }
 
-/** Every worker is busy: ask Cloud Tasks to try again later, until the wait bound, then fail over. */
-async function waitForWorker(services: Services, jobId: string, attempt: Attempt, options: RunAttemptOptions): Promise<void> {
+/**
+ * Every worker is busy. Workers that pull their backlog claim the oldest pending attempt themselves
+ * the moment a slot frees, so with one of them live the attempt is offered once more (its record may
+ * be a heartbeat behind a slot that just freed) and then left pending: no retry, since a storm of
+ * retries (one task per waiting job, every few seconds) would only load the queue and the functions.
+ * The watchdog still bounds the wait: it re-dispatches a pending attempt after WORKER_WAIT_SECONDS +
+ * 60 s, which then fails over here. With no pulling worker, Cloud Tasks retries with backoff.
+ */
+async function waitForWorker(
+  services: Services,
+  jobId: string,
+  attempt: Attempt,
+  options: RunAttemptOptions,
+  workers: { live: WorkerRecord[]; tried: string[] },
+): Promise<void> {
   const waitedMs = Date.now() - attempt.createdAt.getTime();
   if (waitedMs >= options.workerWaitMs) {
     const seconds = Math.round(waitedMs / 1000);
     return failOver(services, jobId, attempt, new JobError('no_worker_available', `No GPU worker had room for ${seconds} s.`));
+  }
+  const pullers = workers.live.filter((worker) => worker.pullsBacklog);
+  if (pullers.length > 0) {
+    const untried = pullers.filter((worker) => !workers.tried.includes(worker.workerId));
+    const task = { jobId, attemptIndex: attempt.index, tier: attempt.tier };
+    const outcome = await offerToWorkers(untried, task, { secret: options.workerSecret, timeoutMs: options.workerRequestTimeoutMs });
+    if (outcome.kind === 'taken') logger.info('Worker took the attempt', { jobId, attemptIndex: attempt.index, workerId: outcome.workerId, status: outcome.response.status });
+    else logger.info('Every GPU worker is busy; the attempt waits for one to pull it', { jobId, attemptIndex: attempt.index, pullers: pullers.map((w) => w.workerId) });
+    return;
   }
   // Thrown so that Cloud Tasks retries with the queue's backoff.
   throw new HttpsError('resource-exhausted', 'No GPU worker has room yet; retrying.');
@@ -94,6 +122,6 @@ async function failOver(services: Services, jobId: string, attempt: Attempt, err
   const result = await services.jobs.transition(jobId, (job, now) =>
     failPendingAttempt(job, { attemptIndex: attempt.index, error: error.toData(), now }),
   );
-  logger.info('Attempt could not be placed', { jobId, attemptIndex: attempt.index, code: error.code, applied: result.ok });
+  logger.info('Attempt could not be placed', { jobId, attemptIndex: attempt.index, code: error.code, detail: error.message, applied: result.ok });
   await followUp(services, jobId, result);
 }

@@ -1,7 +1,7 @@
 import {
   AttemptResponseSchema,
   COLLECTIONS,
-  rankWorkers,
+  liveWorkersFor,
   reviveDates,
   signBody,
   SIGNATURE_HEADER,
@@ -19,12 +19,13 @@ export type OfferOutcome =
   | { kind: 'no_room'; tried: string[] };
 
 /**
- * Live workers with room for `tier`, best first. Heartbeats are server timestamps and their age is
- * taken at the read time, so a worker whose clock is off is judged like any other.
+ * Live workers that serve `tier`, with room or not, least loaded first (see {@link liveWorkersFor}).
+ * Heartbeats are server timestamps and their age is taken at the read time, so a worker whose clock
+ * is off is judged like any other.
  */
-export async function workersWithRoom(db: Firestore, tier: Tier): Promise<WorkerRecord[]> {
+export async function liveWorkers(db: Firestore, tier: Tier): Promise<WorkerRecord[]> {
   const { workers, readAt } = await listWorkers(db);
-  return rankWorkers(workers, tier, readAt);
+  return liveWorkersFor(workers, tier, readAt);
 }
 
 /** The registered workers whose records parse (a malformed record is logged and skipped), and when Firestore read them. */

@@ -1,4 +1,4 @@
-import type { Attempt, CreateVideoJobRequest, TierParams } from '@vidgen/contract';
+import type { Attempt, CreateVideoJobRequest, Segment, TierParams } from '@vidgen/contract';
 import type { Produced, RunContext } from '@vidgen/runner';
 
 /**
@@ -12,6 +12,15 @@ export interface HostedRun extends RunContext {
   params: TierParams;
   /** The caller's reference image from Storage, if the request names one. */
   referenceImage(): Promise<{ bytes: Buffer; mimeType: string } | null>;
+  /** Records a paid segment of a chained run on the attempt (fenced) and returns it as stored. */
+  recordSegment(segment: Omit<Segment, 'completedAt'>): Promise<Segment>;
+  /** When this invocation started, for a chained run to hand on before its deadline. */
+  invocationStartedAtMs: number;
+  /**
+   * Hands the attempt, with what it recorded, to the next task invocation (fenced) and stops this
+   * run: always throws.
+   */
+  handOff(): Promise<never>;
 }
 
 /** The provider's video, downloaded to the run's folder, and what the provider charged. */
@@ -25,10 +34,11 @@ export interface HostedProvider {
 
 export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
+    const stopped = (): Error => (signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+    if (signal?.aborted) return reject(stopped());
     const timer = setTimeout(resolve, ms);
     signal?.addEventListener('abort', () => {
       clearTimeout(timer);
-      reject(signal.reason);
+      reject(stopped());
     }, { once: true });
   });

@@ -3,19 +3,23 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import Replicate, { type Prediction } from 'replicate';
-import { JobError, percentFor, type Tier } from '@vidgen/contract';
+import { JobError, percentFor, type CreateVideoJobRequest, type Tier } from '@vidgen/contract';
 import { sleep, type HostedProvider, type HostedResult, type HostedRun } from './hosted-provider';
+import { predictionInput } from './replicate-input';
+import { replicateClip } from './replicate-models';
+import type { ReplicateModelRef } from './replicate-version';
 import { withBackoff, type RetryOptions } from './retry';
 
 export interface ReplicateConfig {
   token: string;
   /** Another endpoint than Replicate's (a local stand-in in tests), e.g. http://127.0.0.1:8191/v1. */
   baseUrl?: string;
-  /** Model version ids per tier; a tier without one is not offered on Replicate. */
-  versions: Partial<Record<Tier, string>>;
+  /** The model (version or official model) per tier; a tier without one is not offered on Replicate. */
+  models: Partial<Record<Tier, ReplicateModelRef>>;
   pollMs: number;
   timeoutMs: number;
-  costPerSecond: number;
+  /** USD per second of prediction time per tier: the price of the hardware that tier's model runs on. */
+  costPerSecond: Partial<Record<Tier, number>>;
   retry: RetryOptions;
 }
 
@@ -45,10 +49,29 @@ function outputUrl(output: unknown): string | null {
   return null;
 }
 
+/** A prediction that will not change any more. `aborted`: ended before it ran (a passed deadline). */
+export function isFinal(prediction: Pick<Prediction, 'status'>): boolean {
+  return ['succeeded', 'failed', 'canceled', 'aborted'].includes(prediction.status);
+}
+
+/** What an abandoned prediction cost, and whether Replicate has said its last word on it. */
+export interface AbandonedPrediction {
+  status: Prediction['status'];
+  costUsd: number;
+  /** The prediction ended, so `costUsd` is its final `predict_time` charge. */
+  final: boolean;
+}
+
+/** How long {@link ReplicateProvider.abandon} waits for a cancelled prediction to report its final time. */
+const ABANDON_WAIT_MS = 20_000;
+const ABANDON_POLL_MS = 1000;
+
 /**
  * Tiers 2 and 3 on Replicate (pay per run) when our GPU workers have no room. Follows the
  * prediction by polling rather than a webhook: the attempt already holds a lease in this invocation,
- * and polling needs no public URL. A cancel or a lost lease cancels the prediction.
+ * and polling needs no public URL. A cancel or a lost lease cancels the prediction; whatever ends
+ * the prediction, what Replicate billed (`metrics.predict_time`, canceled predictions included) is
+ * recorded on the attempt.
  */
 export class ReplicateProvider implements HostedProvider {
   private readonly client: Replicate;
@@ -57,97 +80,118 @@ export class ReplicateProvider implements HostedProvider {
     this.client = new Replicate({ auth: config.token, ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}), useFileOutput: false });
   }
 
-  supports(tier: Tier): boolean {
-    return Boolean(this.config.versions[tier]);
+  /**
+   * Why Replicate cannot serve this tier for this request (no model configured, or the model makes
+   * another size, length or needs an image), or null when it can.
+   */
+  refusal(tier: Tier, request: Pick<CreateVideoJobRequest, 'aspectRatio' | 'durationSeconds' | 'referenceImagePath'>): string | null {
+    if (!this.config.models[tier]) return `No Replicate model is configured for ${tier}.`;
+    const clip = replicateClip(tier, request);
+    return clip.ok ? null : clip.reason;
   }
 
-  private async input(run: HostedRun): Promise<Record<string, unknown>> {
-    const seed = run.request.seed;
-    if (run.attempt.tier === 'svd') {
-      const image = await run.referenceImage();
-      if (!image) throw new JobError('tier_unavailable', 'Stable Video Diffusion on Replicate needs a reference image.');
-      return {
-        input_image: `data:${image.mimeType};base64,${image.bytes.toString('base64')}`,
-        video_length: '25_frames_with_svd_xt',
-        sizing_strategy: 'maintain_aspect_ratio',
-        frames_per_second: run.params.fps,
-        motion_bucket_id: 127,
-        ...(seed !== undefined ? { seed } : {}),
-      };
-    }
-    return {
-      prompt: run.request.prompt,
-      n_prompt: run.request.negativePrompt ?? 'blurry, low quality, distorted, watermark, text',
-      motion_module: 'mm_sd_v15_v2',
-      steps: run.params.steps ?? 25,
-      guidance_scale: run.params.cfg ?? 7.5,
-      ...(seed !== undefined ? { seed } : {}),
-    };
+  /**
+   * What Replicate bills for a prediction: its active processing time (`predict_time`) at the price
+   * of the hardware the tier's model runs on. A prediction that never ran (`aborted`, or canceled
+   * while `starting`) has none.
+   */
+  costOf(prediction: Pick<Prediction, 'metrics'>, tier: Tier): number {
+    const seconds = prediction.metrics?.predict_time ?? 0;
+    return Math.round(seconds * (this.config.costPerSecond[tier] ?? 0) * 1e6) / 1e6;
   }
 
-  async run(run: HostedRun): Promise<HostedResult> {
-    const version = this.config.versions[run.attempt.tier];
-    if (!version) throw new JobError('tier_unavailable', `No Replicate model version is configured for ${run.attempt.tier}.`);
-    const call = <T>(fn: () => Promise<T>) => withBackoff(async () => {
+  private call<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return withBackoff(async () => {
       try {
         return await fn();
       } catch (error) {
         throw classifyReplicateError(error);
       }
-    }, this.config.retry, run.signal);
+    }, this.config.retry, signal);
+  }
+
+  async run(run: HostedRun): Promise<HostedResult> {
+    const model = this.config.models[run.attempt.tier];
+    if (!model) throw new JobError('tier_unavailable', `No Replicate model is configured for ${run.attempt.tier}.`);
 
     let id = run.attempt.providerJobId;
     if (!id) {
-      const input = await this.input(run);
-      const created = await call(() => this.client.predictions.create({ version, input }));
+      const input = await predictionInput(this.client, run, (fn) => this.call(fn, run.signal));
+      const target = model.kind === 'version' ? { version: model.version } : { model: model.model };
+      const created = await this.call(() => this.client.predictions.create({ ...target, input }), run.signal);
       id = created.id;
       await run.saveProviderJobId(id);
     }
     const predictionId = id;
+    // A cancel or a lost lease stops paying at once; what the prediction cost is read afterwards
+    // (by the watchdog, from the id saved on the attempt), since this run may write nothing more.
     const cancel = () => void this.client.predictions.cancel(predictionId).catch(() => undefined);
     run.signal.addEventListener('abort', cancel, { once: true });
     try {
-      const prediction = await this.follow(predictionId, run, call);
+      const prediction = await this.follow(predictionId, run);
       const url = outputUrl(prediction.output);
       if (!url) throw new JobError('output_missing', 'Replicate finished without a video URL.');
       const videoFile = join(run.workDir, 'replicate-output.mp4');
       await this.download(url, videoFile, run.signal);
-      const seconds = prediction.metrics?.predict_time ?? 0;
-      return { videoFile, costUsd: Math.round(seconds * this.config.costPerSecond * 1e6) / 1e6 };
+      return { videoFile, costUsd: this.costOf(prediction, run.attempt.tier) };
     } finally {
       run.signal.removeEventListener('abort', cancel);
     }
   }
 
-  private async follow(id: string, run: HostedRun, call: <T>(fn: () => Promise<T>) => Promise<T>): Promise<Prediction> {
+  /**
+   * Polls until the prediction ends. Whatever the end, its charge is recorded on the attempt before
+   * this returns or throws; past the deadline the prediction is cancelled first (the deadline leaves
+   * room for that inside the task's timeout: see REPLICATE_TIMEOUT_SECONDS).
+   */
+  private async follow(id: string, run: HostedRun): Promise<Prediction> {
     const started = Date.now();
     for (;;) {
-      const prediction = await call(() => this.client.predictions.get(id));
+      const prediction = await this.call(() => this.client.predictions.get(id), run.signal);
       const step = stepFromLogs(prediction.logs);
       if (prediction.status === 'starting') run.progress({ stage: 'loading_models', step: null, totalSteps: null, percent: percentFor('loading_models'), etaSeconds: null });
       if (prediction.status === 'processing' && step) {
         run.progress({ stage: 'sampling', step: step.step, totalSteps: step.total, percent: percentFor('sampling', step.step, step.total), etaSeconds: null });
       }
+      if (isFinal(prediction)) await run.recordCost(this.costOf(prediction, run.attempt.tier));
       if (prediction.status === 'succeeded') return prediction;
       if (prediction.status === 'failed') {
-        const message = String(prediction.error ?? 'no error message');
+        const message = typeof prediction.error === 'string' ? prediction.error : JSON.stringify(prediction.error ?? 'no error message');
         throw new JobError(/out of memory/i.test(message) ? 'gpu_out_of_memory' : 'provider_failed', `Replicate failed: ${message}`);
       }
       if (prediction.status === 'canceled' || prediction.status === 'aborted') {
         throw new JobError('provider_failed', `Replicate ${prediction.status} the prediction.`);
       }
       if (Date.now() - started > this.config.timeoutMs) {
-        await this.client.predictions.cancel(id).catch(() => undefined);
+        const abandoned = await this.abandon(id, run.attempt.tier, run.signal);
+        await run.recordCost(abandoned.costUsd);
         throw new JobError('provider_timeout', `Replicate did not finish within ${Math.round(this.config.timeoutMs / 1000)} s.`);
       }
       await sleep(this.config.pollMs, run.signal);
     }
   }
 
+  /**
+   * Stops paying for a prediction nobody will use (its job was cancelled, its runner died, it ran
+   * past the deadline): cancels it unless it already ended, then waits a little for its final
+   * `predict_time`, which Replicate reports for canceled predictions too. `final` is false when it
+   * had not ended by then (the caller tries again later). Throws when Replicate cannot be reached.
+   */
+  async abandon(id: string, tier: Tier, signal?: AbortSignal): Promise<AbandonedPrediction> {
+    let prediction = await this.call(() => this.client.predictions.get(id), signal);
+    if (!isFinal(prediction)) prediction = await this.call(() => this.client.predictions.cancel(id), signal);
+    const deadline = Date.now() + ABANDON_WAIT_MS;
+    while (!isFinal(prediction) && Date.now() < deadline) {
+      await sleep(ABANDON_POLL_MS, signal);
+      prediction = await this.call(() => this.client.predictions.get(id), signal);
+    }
+    return { status: prediction.status, costUsd: this.costOf(prediction, tier), final: isFinal(prediction) };
+  }
+
   /** Streams the output to disk: Replicate deletes outputs after an hour, so it is copied at once. */
   private async download(url: string, file: string, signal: AbortSignal): Promise<void> {
     const response = await fetch(url, { signal });
     if (!response.ok || !response.body) throw new JobError('output_missing', `Replicate's output answered ${response.status}.`);
-    await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), createWriteStream(file));
+    await pipeline(Readable.fromWeb(response.body), createWriteStream(file));
   }
 }

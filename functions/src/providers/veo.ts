@@ -1,8 +1,25 @@
-import { ApiError, GenerateVideosOperation, GoogleGenAI, type GeneratedVideo, type GenerateVideosParameters } from '@google/genai';
+import { GenerateVideosOperation, GoogleGenAI, type GeneratedVideo, type GenerateVideosParameters } from '@google/genai';
 import { join } from 'node:path';
-import { JobError, percentFor, segmentPlan } from '@vidgen/contract';
+import {
+  fitsInInvocation,
+  JobError,
+  nextSegmentStep,
+  percentFor,
+  roundUsd,
+  segmentCount,
+  segmentsCost,
+  segmentPlan,
+  VEO_VIDEO_RETENTION_MS,
+  type Segment,
+} from '@vidgen/contract';
 import { sleep, type HostedProvider, type HostedResult, type HostedRun } from './hosted-provider';
 import { withBackoff, type RetryOptions } from './retry';
+import { classifyVeoError, operationFailure } from './veo-errors';
+
+export { classifyVeoError } from './veo-errors';
+
+/** Seconds one Veo 3.1 extension adds (Gemini API docs, "Extending Veo videos"). */
+export const VEO_EXTENSION_SECONDS = 7;
 
 export interface VeoConfig {
   apiKey: string;
@@ -10,35 +27,32 @@ export interface VeoConfig {
   /** Another endpoint than Google's (a local stand-in in tests). */
   baseUrl?: string;
   pollMs: number;
+  /** Longest wait on one operation (one segment). */
   timeoutMs: number;
   costPerSecond: number;
   retry: RetryOptions;
+  /**
+   * Time one task invocation may spend on segments before it hands the chain on; what is left of
+   * the invocation's deadline after it goes to downloading, encoding and storing.
+   */
+  invocationBudgetMs: number;
+  /** How old a Veo video may be and still be extended: the API's retention less a margin. */
+  videoRetentionMs?: number;
 }
 
-/** Maps the Gemini API's failures to our codes: 429 and 5xx are transient, 400 is final, 401/403 a configuration problem. */
-export function classifyVeoError(error: unknown): JobError {
-  if (JobError.is(error)) return error;
-  if (error instanceof ApiError) {
-    if (error.status === 429) return new JobError('provider_rate_limited', `Veo is rate limiting us: ${error.message}`, { cause: error });
-    if (error.status >= 500) return new JobError('provider_unavailable', `Veo failed with ${error.status}: ${error.message}`, { cause: error });
-    if (error.status === 401 || error.status === 403) return new JobError('tier_unavailable', `Veo refused the API key (${error.status}).`, { cause: error });
-    return new JobError('provider_bad_request', `Veo refused the request: ${error.message}`, { cause: error });
-  }
-  return new JobError('provider_unavailable', `Veo could not be reached: ${(error as Error).message}`, { cause: error });
-}
-
-function operationFailure(error: Record<string, unknown>): JobError {
-  const code = Number(error.code);
-  const message = String(error.message ?? 'no message');
-  if (code === 8 || code === 429) return new JobError('provider_rate_limited', `Veo ran out of quota: ${message}`);
-  if (code === 3 || code === 400) return new JobError('provider_bad_request', `Veo refused the request: ${message}`);
-  return new JobError('provider_failed', `Veo failed to make the video: ${message}`);
-}
+/** Keep an hour in hand before Veo deletes a video we still mean to extend. */
+const RETENTION_MARGIN_MS = 60 * 60 * 1000;
 
 /**
- * Tier 1: Google Veo through the Gemini API. Generates one clip, then, for durations beyond one
- * generation, extends it segment by segment with the same prompt. Each operation's name is saved on
- * the attempt before it is waited on, so a redelivered task re-attaches instead of paying twice.
+ * Tier 1: Google Veo through the Gemini API. One generation, then, for durations beyond one
+ * generation, extensions of Veo's own stored video, segment by segment. Each operation's name is
+ * saved on the attempt before it is waited on, and each finished segment is recorded before the next
+ * starts, so a resumed run (the next invocation, or a redelivery after a lost one) follows the
+ * operation in flight or extends the last recorded segment, never paying for one twice. An
+ * invocation starts a segment only when a whole segment's timeout fits in its budget, and otherwise
+ * hands the chain on, so any length the tier offers finishes within Cloud Tasks' 30-minute limit.
+ * Each segment's cost is on the attempt from the write that records it (fenced: a job cancelled
+ * meanwhile refuses that write, so no further segment is started and the finished ones are counted).
  */
 export class VeoProvider implements HostedProvider {
   private readonly ai: GoogleGenAI;
@@ -50,47 +64,71 @@ export class VeoProvider implements HostedProvider {
   async run(run: HostedRun): Promise<HostedResult> {
     const wanted = run.params.durationSeconds;
     const plan = segmentPlan('veo', wanted);
-    const segments = plan.extensions + 1;
-    let video: GeneratedVideo | null = null;
-    let madeSeconds = 0;
+    const total = segmentCount(plan);
+    const retentionMs = this.config.videoRetentionMs ?? VEO_VIDEO_RETENTION_MS - RETENTION_MARGIN_MS;
+    const state = { providerJobId: run.attempt.providerJobId, segments: [...(run.attempt.segments ?? [])] };
 
-    const existing = run.attempt.providerJobId;
-    if (existing) {
-      video = await this.follow(existing, run, 1, segments);
-      madeSeconds = plan.baseSeconds;
-    } else {
-      const image = await run.referenceImage();
-      const name = await this.start(run, {
-        model: this.config.model,
-        source: { prompt: run.request.prompt, ...(image ? { image: { imageBytes: image.bytes.toString('base64'), mimeType: image.mimeType } } : {}) },
-        config: {
-          numberOfVideos: 1,
-          durationSeconds: plan.baseSeconds,
-          aspectRatio: run.params.aspectRatio,
-          ...(run.request.negativePrompt ? { negativePrompt: run.request.negativePrompt } : {}),
-        },
-      });
-      video = await this.follow(name, run, 1, segments);
-      madeSeconds = plan.baseSeconds;
+    for (;;) {
+      const step = nextSegmentStep(plan, state, new Date(), retentionMs);
+      if (step.kind === 'done') return this.finish(run, step.last, step.costUsd, wanted);
+      if (step.kind === 'expired') {
+        throw new JobError('provider_input_expired', `Segment ${step.segment - 1} of ${total} (${step.from.operation}) was recorded at ${step.from.completedAt.toISOString()}; Veo keeps its videos 2 days, so it can no longer be extended.`);
+      }
+      const fits = fitsInInvocation({ startedAtMs: run.invocationStartedAtMs, nowMs: Date.now(), budgetMs: this.config.invocationBudgetMs, segmentTimeoutMs: this.config.timeoutMs });
+      if (!fits) return run.handOff();
+
+      const previous = state.segments.at(-1);
+      const operation = step.kind === 'follow'
+        ? step.operation
+        : await this.start(run, step.kind === 'generate' ? await this.generation(run, plan.baseSeconds) : this.extension(run, step.from));
+      state.providerJobId = operation;
+      const video = await this.follow(operation, run, step.segment, total);
+      const uri = video.video?.uri;
+      if (!uri) throw new JobError('output_missing', `Veo finished segment ${step.segment} without a video uri.`);
+      const seconds = previous ? previous.seconds + VEO_EXTENSION_SECONDS : plan.baseSeconds;
+      const made = seconds - (previous?.seconds ?? 0);
+      const recorded = await run.recordSegment({ operation, videoUri: uri, seconds, costUsd: roundUsd(made * this.config.costPerSecond) });
+      state.segments.push(recorded);
+      await run.recordCost(segmentsCost(state));
     }
+  }
 
-    for (let segment = 2; segment <= segments; segment += 1) {
-      const name = await this.start(run, { model: this.config.model, source: { prompt: run.request.prompt, video: video.video } });
-      video = await this.follow(name, run, segment, segments);
-      madeSeconds += 7;
-    }
+  private async generation(run: HostedRun, seconds: number): Promise<GenerateVideosParameters> {
+    const image = await run.referenceImage();
+    return {
+      model: this.config.model,
+      source: { prompt: run.request.prompt, ...(image ? { image: { imageBytes: image.bytes.toString('base64'), mimeType: image.mimeType } } : {}) },
+      config: {
+        numberOfVideos: 1,
+        durationSeconds: seconds,
+        aspectRatio: run.params.aspectRatio,
+        ...(run.request.negativePrompt ? { negativePrompt: run.request.negativePrompt } : {}),
+      },
+    };
+  }
 
+  /** An extension names the video Veo stored for the last segment (the Gemini API takes only its own videos). */
+  private extension(run: HostedRun, from: Segment): GenerateVideosParameters {
+    return { model: this.config.model, source: { prompt: run.request.prompt, video: { uri: from.videoUri } }, config: { numberOfVideos: 1 } };
+  }
+
+  /** Downloads the whole clip (the last segment's video holds every segment) and states its cost. */
+  private async finish(run: HostedRun, last: Segment, costUsd: number, wanted: number): Promise<HostedResult> {
+    run.progress({ stage: 'decoding', step: null, totalSteps: null, percent: percentFor('decoding'), etaSeconds: null });
     const videoFile = join(run.workDir, 'veo.mp4');
-    await this.download(video, videoFile, run.signal);
+    await this.download({ video: { uri: last.videoUri, mimeType: 'video/mp4' } }, videoFile, run.signal);
     return {
       videoFile,
-      ...(madeSeconds > wanted ? { trimToSeconds: wanted } : {}),
-      costUsd: Math.round(madeSeconds * this.config.costPerSecond * 1e6) / 1e6,
+      ...(last.seconds > wanted ? { trimToSeconds: wanted } : {}),
+      keepAudio: run.request.audio !== false,
+      costUsd,
     };
   }
 
   /** Starts an operation (with backoff on 429/5xx) and saves its name on the attempt. */
   private async start(run: HostedRun, parameters: GenerateVideosParameters): Promise<string> {
+    // Nothing paid starts once the run was told to stop (a cancel, a lost lease).
+    run.signal.throwIfAborted();
     const operation = await withBackoff(async () => {
       try {
         return await this.ai.models.generateVideos({ ...parameters, config: { ...parameters.config, abortSignal: run.signal } });
@@ -108,14 +146,7 @@ export class VeoProvider implements HostedProvider {
     let operation = new GenerateVideosOperation();
     operation.name = name;
     const started = Date.now();
-    const report = () => run.progress({
-      stage: 'sampling',
-      step: segment,
-      totalSteps: segments,
-      percent: percentFor('sampling', segment - 0.5, segments),
-      etaSeconds: null,
-    });
-    report();
+    run.progress({ stage: 'sampling', step: segment, totalSteps: segments, percent: percentFor('sampling', segment - 0.5, segments), etaSeconds: null });
     for (;;) {
       operation = await withBackoff(async () => {
         try {
@@ -135,7 +166,9 @@ export class VeoProvider implements HostedProvider {
     if (!video?.video) {
       const reasons = operation.response?.raiMediaFilteredReasons?.join(' ') ?? '';
       if ((operation.response?.raiMediaFilteredCount ?? 0) > 0 || reasons) {
-        throw new JobError('safety_filtered', `Veo withheld the video under its safety filters.${reasons ? ` ${reasons}` : ''}`);
+        // Veo's filter reasons are written for end users (what to change in the prompt), so the owner reads them too.
+        const message = `Veo withheld the video under its safety filters.${reasons ? ` ${reasons}` : ''}`;
+        throw new JobError('safety_filtered', message, { userMessage: message });
       }
       throw new JobError('output_missing', 'Veo finished without a video.');
     }

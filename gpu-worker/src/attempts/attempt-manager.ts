@@ -45,7 +45,7 @@ export class AttemptManager extends EventEmitter<{ changed: [number] }> {
     this.setReserved(this.reserved + 1);
     const { config, jobs, log } = this.services;
     try {
-      const { result, leaseToken } = await claim(jobs, request, { workerId: config.WORKER_ID, leaseMs: config.LEASE_SECONDS * 1000 });
+      const { result, leaseToken, promptId } = await claim(jobs, request, { workerId: config.WORKER_ID, leaseMs: config.LEASE_SECONDS * 1000, usdPerHour: config.GPU_COST_PER_HOUR });
       if (!result.ok) {
         this.setReserved(this.reserved - 1);
         return { status: result.refusal === 'already_claimed' ? 'already_claimed' : 'stale' };
@@ -56,7 +56,7 @@ export class AttemptManager extends EventEmitter<{ changed: [number] }> {
       const startedAt = Date.now();
       const done = runLeasedAttempt(
         this.services,
-        { jobId: request.jobId, job: result.job, leaseToken, claimedAt: startedAt },
+        { jobId: request.jobId, job: result.job, leaseToken, claimedAt: startedAt, promptId },
         controller,
         runLog,
       )

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { JobError, type Job } from '@vidgen/contract';
-import { dispatchNext } from '@vidgen/contract/admin';
+import { dispatchNext, EnqueueFailed } from '@vidgen/contract/admin';
 import { runUnderLease, type Produced, type RunContext, type RunLog } from '@vidgen/runner';
 import type { Graph } from '../comfy/client';
 import { followPrompt } from '../comfy/follow-prompt';
+import { comfyFolders, removeAttemptLeftovers, type AttemptTraces } from '../comfy/leftovers';
 import type { Logger } from '../logger';
 import type { WorkerServices } from '../services';
-import { prepareGraph } from './prepare-graph';
+import { attemptFilenamePrefix, attemptStem, prepareGraph } from './prepare-graph';
 import { ProgressTracker } from './stages';
 
 export interface LeasedAttempt {
@@ -15,6 +16,8 @@ export interface LeasedAttempt {
   job: Job;
   leaseToken: string;
   claimedAt: number;
+  /** The prompt id the claim saved on the attempt; null when an earlier runner's id was kept. */
+  promptId: string | null;
 }
 
 /**
@@ -50,7 +53,14 @@ export async function runLeasedAttempt(services: WorkerServices, leased: LeasedA
   if (end.kind === 'stopped' || !end.finished.ok) return;
   metrics.attempts.inc({ tier: leased.job.attempt?.tier ?? 'unknown', outcome: end.result.outcome });
   log.info({ outcome: end.result.outcome, state: end.finished.job.state }, 'Attempt finished');
-  await dispatchNext(services.taskQueues, jobId, end.finished, { functionLocation: config.FUNCTIONS_LOCATION });
+  try {
+    await dispatchNext(services.taskQueues, jobId, end.finished, { functionLocation: config.FUNCTIONS_LOCATION });
+  } catch (error) {
+    if (!(error instanceof EnqueueFailed)) throw error;
+    // The next attempt is written (pending): a worker's backlog pull or the watchdog picks it up.
+    metrics.enqueueFailures.inc({ code: error.description.code });
+    log.error({ code: error.description.code, err: error.message }, `Could not hand on the next attempt: ${error.description.fix}`);
+  }
 }
 
 function pinoRunLog(log: Logger): RunLog {
@@ -64,34 +74,71 @@ function gpuCost(perHour: number, since: number): number {
   return Math.round(((Date.now() - since) / 3_600_000) * perHour * 1e6) / 1e6;
 }
 
-/** Builds the workflow, runs it on ComfyUI, and downloads what it made into the run's folder. */
+/**
+ * Builds the workflow, runs it on ComfyUI, and downloads what it made into the run's folder. On
+ * every way out (success, failure, cancel, lost lease) what the attempt left in ComfyUI is removed.
+ */
 async function produceOnComfy(services: WorkerServices, leased: LeasedAttempt, context: RunContext, log: Logger): Promise<Produced> {
   const { job, jobId } = leased;
-  const graph = await prepareGraph(services, job, jobId);
-  // The claim wrote the `starting` stage; the next update comes from ComfyUI once the prompt runs.
-  const tracker = new ProgressTracker(graph, (update) => context.progress(update));
-  const files = await runOnComfy(services, { graph, existingPromptId: job.attempt!.providerJobId, context, tracker, log });
-  const [file] = files;
-  if (!file) throw new JobError('output_missing');
-  const videoFile = join(context.workDir, `comfy-output${file.filename.slice(file.filename.lastIndexOf('.'))}`);
-  await services.comfy.download(file, videoFile);
-  return { videoFile };
+  const index = job.attempt!.index;
+  const traces: AttemptTraces = {
+    promptId: null,
+    filenamePrefix: attemptFilenamePrefix(jobId, index),
+    inputStem: job.request.referenceImagePath ? attemptStem(jobId, index) : null,
+  };
+  try {
+    const graph = await prepareGraph(services, job, jobId);
+    // The claim wrote the `starting` stage; the next update comes from ComfyUI once the prompt runs.
+    const tracker = new ProgressTracker(graph, (update) => context.progress(update));
+    const files = await runOnComfy(services, { graph, savedPromptId: leased.promptId, existingPromptId: job.attempt!.providerJobId, context, tracker, log, traces });
+    const [file] = files;
+    if (!file) throw new JobError('output_missing');
+    const videoFile = join(context.workDir, `comfy-output${file.filename.slice(file.filename.lastIndexOf('.'))}`);
+    await services.comfy.download(file, videoFile);
+    return { videoFile };
+  } finally {
+    await leaveComfy(services, traces, log);
+  }
+}
+
+/**
+ * Removes what the attempt left in ComfyUI, unless a redelivery of the same attempt re-attached to
+ * the same prompt on this worker and still follows it: the last run to leave cleans up.
+ */
+async function leaveComfy(services: WorkerServices, traces: AttemptTraces, log: Logger): Promise<void> {
+  const promptId = traces.promptId;
+  if (promptId !== null) {
+    const others = (services.promptFollowers.get(promptId) ?? 1) - 1;
+    if (others > 0) return void services.promptFollowers.set(promptId, others);
+    services.promptFollowers.delete(promptId);
+  }
+  await removeAttemptLeftovers(traces, {
+    client: services.comfy,
+    folders: comfyFolders(services.config),
+    settleMs: services.config.COMFYUI_SETTLE_SECONDS * 1000,
+    log: log.child({ promptId }),
+  });
 }
 
 /**
  * Queues the graph in ComfyUI under an id saved on the attempt first (so a redelivery re-attaches
  * instead of paying twice), and follows it. Listening starts before the submit so no event is missed.
+ * The id is usually the one the claim saved; an earlier runner's id is re-attached to when ComfyUI
+ * knows it, else replaced by a new one, saved before the submit.
  */
 async function runOnComfy(
   services: WorkerServices,
-  args: { graph: Graph; existingPromptId: string | null; context: RunContext; tracker: ProgressTracker; log: Logger },
+  args: { graph: Graph; savedPromptId: string | null; existingPromptId: string | null; context: RunContext; tracker: ProgressTracker; log: Logger; traces: AttemptTraces },
 ) {
   const { comfy, socket, config } = services;
   await services.checker.check(args.graph);
-  const reattach = args.existingPromptId !== null && (await isKnownToComfy(services, args.existingPromptId));
-  const promptId = reattach ? args.existingPromptId! : randomUUID();
+  const earlier = args.savedPromptId === null ? args.existingPromptId : null;
+  const reattach = earlier !== null && (await isKnownToComfy(services, earlier));
+  const promptId = reattach ? earlier : (args.savedPromptId ?? randomUUID());
+  args.traces.promptId = promptId;
+  services.promptFollowers.set(promptId, (services.promptFollowers.get(promptId) ?? 0) + 1);
   const log = args.log.child({ promptId });
-  if (!reattach) await args.context.saveProviderJobId(promptId);
+  if (!reattach && promptId !== args.savedPromptId) await args.context.saveProviderJobId(promptId);
   const submitGate = new AbortController();
   const following = followPrompt({
     client: comfy,

@@ -39,7 +39,7 @@ export function followPrompt(options: FollowOptions): Promise<OutputFile[]> {
     let lastReached = Date.now();
     let checking = false;
 
-    const finish = (error: unknown, files?: OutputFile[]) => {
+    const finish = (error: Error | null, files?: OutputFile[]) => {
       if (settled) return;
       settled = true;
       clearInterval(poll);
@@ -52,7 +52,7 @@ export function followPrompt(options: FollowOptions): Promise<OutputFile[]> {
 
     const fromHistory = (entry: HistoryEntry): void => {
       const failure = entry.status?.messages.find(([type]) => type === 'execution_error');
-      if (failure) return finish(executionFailure(failure[1] as Parameters<typeof executionFailure>[0]));
+      if (failure) return finish(executionFailure(failure[1]));
       if (entry.status?.messages.some(([type]) => type === 'execution_interrupted')) {
         return finish(new JobError('comfyui_execution_failed', 'ComfyUI interrupted the workflow.'));
       }
@@ -137,7 +137,7 @@ export function followPrompt(options: FollowOptions): Promise<OutputFile[]> {
 
     const onAbort = (): void => {
       client.cancelPrompt(promptId).catch((error: Error) => log.warn({ err: error.message }, 'Could not stop the prompt in ComfyUI'));
-      finish(signal.reason ?? new Error('aborted'));
+      finish(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
     };
 
     // Created before anything can settle the promise: finish() clears it.

@@ -26,8 +26,11 @@ export class GraphChecker {
   /** What of the graph this ComfyUI lacks: node classes, model files, and other values it would refuse. */
   async inspect(graph: Graph): Promise<GraphReport> {
     const report: GraphReport = { missingNodes: [], missingModels: [], missingImages: [], modelsPresent: [], invalid: [] };
+    // Each node class once, all at the same time: a cold cache costs one round trip, not one per node.
+    const classes = [...new Set(Object.values(graph).map((node) => node.class_type))];
+    const infos = new Map(await Promise.all(classes.map(async (classType) => [classType, await this.info(classType)] as const)));
     for (const [id, node] of Object.entries(graph)) {
-      const info = await this.info(node.class_type);
+      const info = infos.get(node.class_type);
       if (!info) {
         if (!report.missingNodes.includes(node.class_type)) report.missingNodes.push(node.class_type);
         continue;

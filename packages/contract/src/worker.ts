@@ -9,6 +9,7 @@ export const WorkerRecordSchema = z.object({
   capacity: z.number().int().min(1),
   running: z.number().int().min(0),
   tiersReady: z.array(TierSchema).describe('Tiers whose models and nodes this worker has.'),
+  pullsBacklog: z.boolean().default(false).describe('The worker claims pending attempts for its tiers itself whenever a slot frees (PULL_PENDING_ATTEMPTS).'),
   modelsLoaded: z.array(z.string()).describe('Model files ComfyUI reports present.'),
   comfyuiVersion: z.string().nullable(),
   gpu: z.string().nullable(),
@@ -20,13 +21,17 @@ export type WorkerRecord = z.infer<typeof WorkerRecordSchema>;
 /** A worker whose heartbeat is older than this is not dispatched to. */
 export const WORKER_STALE_AFTER_MS = 15_000;
 
+/** Workers that serve `tier` (ready, fresh, the tier's models present), full or not, least loaded first. */
+export function liveWorkersFor(workers: WorkerRecord[], tier: z.infer<typeof TierSchema>, now: Date): WorkerRecord[] {
+  return workers
+    .filter((w) => w.state === 'ready' && now.getTime() - w.heartbeatAt.getTime() < WORKER_STALE_AFTER_MS && w.tiersReady.includes(tier))
+    .sort((a, b) => a.running / a.capacity - b.running / b.capacity || a.workerId.localeCompare(b.workerId));
+}
+
 /**
  * Workers that can take an attempt at `tier` now, best first: ready, fresh, with room, the tier's
  * models present, least loaded.
  */
 export function rankWorkers(workers: WorkerRecord[], tier: z.infer<typeof TierSchema>, now: Date): WorkerRecord[] {
-  return workers
-    .filter((w) => w.state === 'ready' && now.getTime() - w.heartbeatAt.getTime() < WORKER_STALE_AFTER_MS)
-    .filter((w) => w.running < w.capacity && w.tiersReady.includes(tier))
-    .sort((a, b) => a.running / a.capacity - b.running / b.capacity || a.workerId.localeCompare(b.workerId));
+  return liveWorkersFor(workers, tier, now).filter((w) => w.running < w.capacity);
 }

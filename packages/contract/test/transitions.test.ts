@@ -53,6 +53,8 @@ describe('createJob', () => {
       dispatchCount: 0,
       createdAt: T0,
       startedAt: null,
+      costUsd: 0,
+      usdPerHour: null,
     });
     expect(job.attempts).toEqual([]);
     expect(job.progress).toEqual({ percent: 0, stage: 'queued', step: null, totalSteps: null, etaSeconds: null, updatedAt: T0 });
@@ -170,6 +172,15 @@ describe('claimAttempt', () => {
     expect(renewLease(job, { leaseToken: 'token-2', leaseMs: LEASE_MS, now: expiry }).ok).toBe(true);
   });
 
+  it('saves the id a runner proposes for its work in the claim itself, unless an earlier runner saved one', () => {
+    expect(ok(claimAttempt(newJob(), { ...args, providerJobId: 'prompt-1' })).job.attempt?.providerJobId).toBe('prompt-1');
+    expect(ok(claimAttempt(newJob(), args)).job.attempt?.providerJobId).toBeNull();
+    let running = ok(claimAttempt(newJob(), { ...args, providerJobId: 'prompt-1' })).job;
+    running = ok(recordProviderJob(running, { leaseToken: 'token-1', providerJobId: 'prompt-42', now: at(2_000) })).job;
+    const takeover = { ...args, workerId: 'worker-b', leaseToken: 'token-2', now: at(1_000 + LEASE_MS), providerJobId: 'prompt-2' };
+    expect(ok(claimAttempt(running, takeover)).job.attempt?.providerJobId).toBe('prompt-42');
+  });
+
   it('starts the bar over when another runner takes over the same attempt', () => {
     let running = ok(claimAttempt(newJob(), args)).job;
     running = ok(reportProgress(running, { leaseToken: 'token-1', progress: progress(60), now: at(2_000) })).job;
@@ -260,11 +271,11 @@ describe('finishAttempt', () => {
     const { job, next } = ok(finishAttempt(running, { leaseToken: 'token-1', result: { outcome: 'succeeded', output: OUTPUT, costUsd: 0.4 }, now: at(90_000) }));
     expect(next).toEqual({ kind: 'none' });
     expect(job.state).toBe('succeeded');
-    expect(job.output).toEqual(OUTPUT);
+    expect(job.output).toEqual({ ...OUTPUT, expiresAt: new Date(at(90_000).getTime() + 30 * 86_400_000) });
     expect(job.attempt).toBeNull();
     expect(job.error).toBeNull();
     expect(job.attempts).toEqual([
-      { index: 0, tier: 'veo', backend: 'gemini', workerId: 'worker-a', startedAt: at(1_000), endedAt: at(90_000), outcome: 'succeeded', error: null, costUsd: 0.4 },
+      { index: 0, tier: 'veo', backend: 'gemini', workerId: 'worker-a', startedAt: at(1_000), endedAt: at(90_000), outcome: 'succeeded', error: null, costUsd: 0.4, providerJobId: null, costKnown: true },
     ]);
     expect(job.costUsd).toBeCloseTo(0.4);
     expect(job.progress).toEqual({ percent: 100, stage: 'done', step: null, totalSteps: null, etaSeconds: 0, updatedAt: at(90_000) });
@@ -286,7 +297,7 @@ describe('finishAttempt', () => {
     const error = errorOf(RETRY);
     const { job } = ok(finishAttempt(running, { leaseToken: 'token-1', result: { outcome: 'failed', error, costUsd: 0.1 }, now: at(5_000) }));
     expect(job.attempts).toEqual([
-      { index: 0, tier: 'veo', backend: 'gemini', workerId: 'worker-z', startedAt: at(1_000), endedAt: at(5_000), outcome: 'failed', error, costUsd: 0.1 },
+      { index: 0, tier: 'veo', backend: 'gemini', workerId: 'worker-z', startedAt: at(1_000), endedAt: at(5_000), outcome: 'failed', error, costUsd: 0.1, providerJobId: null, costKnown: true },
     ]);
     expect(AttemptRecordSchema.parse(job.attempts[0])).toEqual(job.attempts[0]);
     // the job-level error is only set when the job fails
@@ -302,7 +313,7 @@ describe('finishAttempt', () => {
     expect(job.state).toBe('queued');
     expect(job.attempt).toEqual({
       index: 1, tier: 'animatediff', backend: 'comfyui', state: 'pending', workerId: null, leaseToken: null,
-      leaseExpiresAt: null, providerJobId: null, dispatchCount: 0, createdAt: at(3_000), startedAt: null,
+      leaseExpiresAt: null, providerJobId: null, dispatchCount: 0, createdAt: at(3_000), startedAt: null, costUsd: 0, usdPerHour: null,
     });
     expect(job.progress).toEqual({ percent: 0, stage: 'queued', step: null, totalSteps: null, etaSeconds: null, updatedAt: at(3_000) });
     expect(JobSchema.parse(job)).toEqual(job);

@@ -1,4 +1,4 @@
-import { rankWorkers, WORKER_STALE_AFTER_MS, WorkerRecordSchema, type WorkerRecord } from '@vidgen/contract';
+import { liveWorkersFor, rankWorkers, WORKER_STALE_AFTER_MS, WorkerRecordSchema, type WorkerRecord } from '@vidgen/contract';
 
 const NOW = new Date('2025-06-01T12:00:00.000Z');
 
@@ -10,6 +10,7 @@ function worker(workerId: string, overrides: Partial<WorkerRecord> = {}): Worker
     capacity: 2,
     running: 0,
     tiersReady: ['animatediff', 'svd'],
+    pullsBacklog: true,
     modelsLoaded: ['sd15.safetensors', 'svd_xt.safetensors'],
     comfyuiVersion: '0.3.40',
     gpu: 'NVIDIA L4',
@@ -90,7 +91,25 @@ describe('rankWorkers', () => {
   });
 });
 
+describe('liveWorkersFor', () => {
+  it('keeps full workers (a slot may have freed since their heartbeat) but not stale, draining or tierless ones', () => {
+    const workers = [
+      worker('stale', { heartbeatAt: new Date(NOW.getTime() - 20_000) }),
+      worker('draining', { state: 'draining' }),
+      worker('full', { running: 2 }),
+      worker('missing', { tiersReady: ['svd'] }),
+      worker('busy', { running: 1 }),
+    ];
+    expect(ids(liveWorkersFor(workers, 'animatediff', NOW))).toEqual(['busy', 'full']);
+  });
+});
+
 describe('WorkerRecordSchema', () => {
+  it('reads a record written before workers said whether they pull their backlog as one that does not', () => {
+    const { pullsBacklog: _, ...older } = worker('old');
+    expect(WorkerRecordSchema.parse(older).pullsBacklog).toBe(false);
+  });
+
   it('accepts a worker record and refuses a bad one', () => {
     const record = worker('a');
     expect(WorkerRecordSchema.parse(record)).toEqual(record);

@@ -50,25 +50,31 @@ export interface Encoded {
 /**
  * Makes a web-playable MP4 (H.264, yuv420p, faststart) and a JPEG poster from a workflow output.
  * An output that already is H.264 yuv420p is remuxed, not re-encoded: the GPU's frames stay as made.
- * `maxSeconds` cuts a longer source (a chain of extensions) to the length asked for.
+ * `maxSeconds` cuts a longer source (a chain of extensions) to the length asked for. `keepAudio`
+ * keeps the source's first audio track (Veo's sound), as AAC-LC 128 kb/s stereo 48 kHz, the most
+ * widely playable audio in an MP4; without it the video is silent.
  */
 export async function encodeForWeb(
   tools: { ffmpeg: string; ffprobe: string },
   input: string,
   output: { video: string; poster: string },
   signal?: AbortSignal,
-  options: { maxSeconds?: number } = {},
+  options: { maxSeconds?: number; keepAudio?: boolean } = {},
 ): Promise<Encoded> {
   try {
     const source = await probe(tools.ffprobe, input, signal);
     const trim = options.maxSeconds !== undefined && source.durationSeconds > options.maxSeconds ? ['-t', String(options.maxSeconds)] : [];
     const copy = source.codec === 'h264' && source.pixelFormat === 'yuv420p';
-    const codec = copy
-      ? ['-c:v', 'copy']
-      : ['-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-preset', 'veryfast', '-crf', '19', '-vf', 'scale=trunc(iw/2)*2:trunc(ih/2)*2'];
-    await run(tools.ffmpeg, ['-y', '-v', 'error', '-i', input, ...trim, '-map', '0:v:0', ...codec, '-movflags', '+faststart', '-an', output.video], signal);
-    await run(tools.ffmpeg, ['-y', '-v', 'error', '-i', output.video, '-frames:v', '1', '-q:v', '3', output.poster], signal);
-    const info = await probe(tools.ffprobe, output.video, signal);
+    const evenSize = ['-vf', 'scale=trunc(iw/2)*2:trunc(ih/2)*2'];
+    const codec = copy ? ['-c:v', 'copy'] : ['-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-preset', 'veryfast', '-crf', '19', ...evenSize];
+    const audio = options.keepAudio ? ['-map', '0:a:0?', '-c:a', 'aac', '-b:a', '128k', '-ac', '2', '-ar', '48000'] : ['-an'];
+    // The poster is the source's first frame at the video's size, made beside the encode rather than after it.
+    await Promise.all([
+      run(tools.ffmpeg, ['-y', '-v', 'error', '-i', input, ...trim, '-map', '0:v:0', ...codec, ...audio, '-movflags', '+faststart', output.video], signal),
+      run(tools.ffmpeg, ['-y', '-v', 'error', '-i', input, '-map', '0:v:0', '-frames:v', '1', ...(copy ? [] : evenSize), '-q:v', '3', output.poster], signal),
+    ]);
+    // A remux keeps every frame as it was: the source's geometry is the output's, without a second probe.
+    const info = copy && trim.length === 0 ? source : await probe(tools.ffprobe, output.video, signal);
     const { size } = await stat(output.video);
     return { video: output.video, poster: output.poster, info, sizeBytes: size };
   } catch (error) {

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { JobError, type Job, type Output } from '@vidgen/contract';
+import { JobError, type Job, type PublishedOutput } from '@vidgen/contract';
 import type { Encoded } from './encode';
 
 /** Where finished videos and posters go. Objects are streamed in; nothing is held whole in memory. */
@@ -50,10 +50,12 @@ export function losingOutputPaths(job: Job, jobId: string): string[] {
 }
 
 /** Uploads an encoded video and its poster and describes them as the job's `output`. */
-export async function publishOutput(store: ObjectStore, encoded: Encoded, paths: { video: string; poster: string }): Promise<Output> {
+export async function publishOutput(store: ObjectStore, encoded: Encoded, paths: { video: string; poster: string }): Promise<PublishedOutput> {
   try {
-    const video = await store.put(paths.video, createReadStream(encoded.video), { contentType: 'video/mp4' });
-    const poster = await store.put(paths.poster, createReadStream(encoded.poster), { contentType: 'image/jpeg' });
+    const [video, poster] = await Promise.all([
+      store.put(paths.video, createReadStream(encoded.video), { contentType: 'video/mp4' }),
+      store.put(paths.poster, createReadStream(encoded.poster), { contentType: 'image/jpeg' }),
+    ]);
     return {
       storagePath: paths.video,
       downloadUrl: video.downloadUrl,

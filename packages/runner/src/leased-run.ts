@@ -4,16 +4,18 @@ import {
   finishAttempt,
   JobError,
   percentFor,
+  recordAttemptCost,
   recordProviderJob,
   reportProgress,
   type AttemptResult,
   type Job,
-  type Output,
+  type PublishedOutput,
   type ProgressUpdate,
   type Stage,
 } from '@vidgen/contract';
 import { LeaseKeeper, ProgressReporter, watchLease, type JobRepository, type RepositoryResult } from '@vidgen/contract/admin';
 import { encodeForWeb, outputPaths, publishOutput, removeLosingOutputs, type ObjectStore } from '@vidgen/media';
+import { releaseReferenceImage } from './reference-upload';
 import { RunStopped } from './run-stopped';
 
 /** Structured logging, whichever logger the runtime has (pino on the worker, Cloud Logging in functions). */
@@ -27,6 +29,8 @@ export interface Produced {
   videoFile: string;
   /** Cut the video to this many seconds when the backend made a longer one (chained extensions). */
   trimToSeconds?: number;
+  /** Keep the source's sound (Veo makes some); otherwise the stored video is silent. */
+  keepAudio?: boolean;
   /** What the backend charged for it, when it says. */
   costUsd?: number;
 }
@@ -41,6 +45,13 @@ export interface RunContext {
   progress(update: ProgressUpdate): void;
   /** Saves the backend's own id for the work on the attempt (fenced) before waiting on it, so a redelivery re-attaches. */
   saveProviderJobId(id: string): Promise<void>;
+  /**
+   * Records what the attempt's finished paid work cost so far (the running total: after a Veo
+   * segment, once a prediction ended), on the attempt and fenced, before anything more is started.
+   * Throws a {@link RunStopped} when the lease is gone (a cancel, the watchdog), so nothing more
+   * is paid for. Counted whatever the attempt's outcome.
+   */
+  recordCost(totalUsd: number): Promise<void>;
 }
 
 export interface LeasedRun {
@@ -58,7 +69,10 @@ export interface LeasedRun {
   log: RunLog;
   /** Lets the owner stop the run from outside (a draining worker aborts with `RunStopped('shutdown')`). */
   controller?: AbortController;
-  /** What the attempt cost, asked once it ended; by default what the backend said. */
+  /**
+   * What the attempt cost, asked once it ended (`null`: it failed); by default what the backend said
+   * it made the video for, or on a failure what it recorded with `recordCost`.
+   */
   costUsd?: (produced: Produced | null) => number;
   /** Told of each progress write (metrics). */
   onProgressWrite?: () => void;
@@ -95,7 +109,9 @@ export async function runUnderLease(run: LeasedRun, produce: (context: RunContex
     run.onProgressWrite?.();
   }, run.progressIntervalMs);
   const setStage = (stage: Stage) => reporter.update({ stage, step: null, totalSteps: null, percent: percentFor(stage), etaSeconds: null });
-  const costOf = run.costUsd ?? ((produced: Produced | null) => produced?.costUsd ?? 0);
+  // A re-attached run starts from what the attempt's earlier runner recorded.
+  let spentUsd = job.attempt?.costUsd ?? 0;
+  const costOf = run.costUsd ?? ((produced: Produced | null) => produced?.costUsd ?? spentUsd);
   const workDir = await mkdtemp(join(run.workRoot, `${jobId}-`));
   keeper.start();
 
@@ -109,15 +125,30 @@ export async function runUnderLease(run: LeasedRun, produce: (context: RunContex
         const saved = await jobs.transition(jobId, (current, now) => recordProviderJob(current, { leaseToken, providerJobId: id, now }));
         if (!saved.ok) throw new RunStopped('lease_lost', saved.refusal);
       },
+      recordCost: async (totalUsd) => {
+        spentUsd = Math.max(spentUsd, totalUsd);
+        const recorded = await jobs.transition(jobId, (current, now) => recordAttemptCost(current, { leaseToken, costUsd: totalUsd, now }));
+        if (recorded.ok) return;
+        const stopped = new RunStopped(recorded.refusal === 'job_terminal' ? 'cancelled' : 'lease_lost', recorded.refusal);
+        stop(stopped);
+        throw stopped;
+      },
     });
     setStage('encoding');
+    // Storing is the one step that cannot be taken back: the lease must be ours, renewed, before it.
+    // The renewal runs beside the encode (and once more after it if the encode took a while), so that
+    // it costs no time on a short video.
+    const encodeStarted = Date.now();
+    const renewal = keeper.renew();
     const encoded = await encodeForWeb(run.tools, produced.videoFile, { video: join(workDir, 'video.mp4'), poster: join(workDir, 'poster.jpg') }, controller.signal, {
       maxSeconds: produced.trimToSeconds,
-    });
+      keepAudio: produced.keepAudio,
+    }).finally(() => renewal);
     setStage('uploading');
-    // Storing is the one step that cannot be taken back: make sure the lease is still ours first.
-    if (!(await keeper.renew()) || controller.signal.aborted) throw controller.signal.reason ?? new RunStopped('lease_lost');
-    const output: Output = await publishOutput(run.store, encoded, outputPaths(job.ownerUid, jobId, job.attempt!.index));
+    let stillOurs = await renewal;
+    if (stillOurs && Date.now() - encodeStarted > run.leaseMs / 4) stillOurs = await keeper.renew();
+    if (!stillOurs || controller.signal.aborted) throw controller.signal.reason ?? new RunStopped('lease_lost');
+    const output: PublishedOutput = await publishOutput(run.store, encoded, outputPaths(job.ownerUid, jobId, job.attempt!.index));
     result = { outcome: 'succeeded', output, costUsd: costOf(produced) };
   } catch (error) {
     const stopped = [controller.signal.reason, error].find((reason): reason is RunStopped => reason instanceof RunStopped);
@@ -140,8 +171,18 @@ export async function runUnderLease(run: LeasedRun, produce: (context: RunContex
   return { kind: 'finished', result, finished };
 }
 
-/** Once a job ends, nothing but its output stays in storage; a run that lost after storing removes its own file. */
+/**
+ * Once a job ends, nothing but its output stays in storage (its reference upload goes too); a run
+ * that lost after storing removes its own file.
+ */
 async function tidyOutputs(run: LeasedRun, finished: RepositoryResult, result: AttemptResult): Promise<void> {
+  if (finished.ok) {
+    try {
+      await releaseReferenceImage(run.jobs, run.store, finished.job, run.jobId);
+    } catch (error) {
+      run.log.warn('Could not remove the job\'s reference image; the bucket\'s lifecycle rule will', { err: (error as Error).message });
+    }
+  }
   try {
     if (finished.ok) return await removeLosingOutputs(run.store, finished.job, run.jobId);
     run.log.warn('The attempt ended after losing its lease; its result was discarded', { refusal: finished.refusal });
