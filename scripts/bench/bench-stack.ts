@@ -4,7 +4,8 @@ import { ROOT, type StackOptions } from '../stack/stack';
 
 /**
  * The benchmark's own stack: one worker (MAX_CONCURRENT_JOBS 2, its default) on ports moved by
- * 40000, so it runs beside `npm start` and the test stacks (10000, 20000, 30000). Workers only
+ * 40000 (`BENCH_PORT_OFFSET` moves them elsewhere, to run two benches at once), so it runs beside
+ * `npm start` and the test stacks (10000, 20000, 30000). Workers only
  * (`comfyui-only`), so that every job measures our GPU path; a long worker wait so that 20 queued
  * jobs wait for the one worker rather than fail over.
  */
@@ -12,7 +13,7 @@ export const BENCH_OPTIONS: StackOptions = {
   projectId: 'demo-vidgen-bench',
   backendPolicy: 'comfyui-only',
   workers: 1,
-  ports: offsetPorts(40000),
+  ports: offsetPorts(Number(process.env.BENCH_PORT_OFFSET ?? 40000)),
   stateDir: join(ROOT, '.stack', 'bench'),
   maxActiveJobsPerUser: 5,
   timing: { leaseSeconds: 30, heartbeatSeconds: 5, watchdogTickSeconds: 10, workerWaitSeconds: 600, historyPollSeconds: 5, stallTimeoutSeconds: 120, simStepMs: 50 },

@@ -20,6 +20,8 @@ describe('firestore.rules', () => {
       await setDoc(doc(db, 'jobs/alice-job'), { ownerUid: 'alice', state: 'queued' });
       await setDoc(doc(db, 'jobs/bob-job'), { ownerUid: 'bob', state: 'queued' });
       await setDoc(doc(db, 'workers/w1'), { url: 'http://127.0.0.1:8000' });
+      await setDoc(doc(db, 'config/limits'), { paused: false });
+      await setDoc(doc(db, 'ledgers/user-alice/days/2026-12-02'), { reservedMicroUsd: 0, spentMicroUsd: 0 });
     });
   });
   afterAll(() => env.cleanup());
@@ -46,5 +48,14 @@ describe('firestore.rules', () => {
     await assertFails(setDoc(doc(db, 'jobs/new'), { ownerUid: 'alice', state: 'queued' }));
     await assertFails(updateDoc(doc(db, 'jobs/alice-job'), { state: 'succeeded' }));
     await assertFails(getDoc(doc(db, 'workers/w1')));
+  });
+
+  it('lets no client read or write the live limits or the spend ledgers, not even their own', async () => {
+    const db = env.authenticatedContext('alice').firestore();
+    await assertFails(getDoc(doc(db, 'config/limits')));
+    await assertFails(setDoc(doc(db, 'config/limits'), { paused: false, globalMonthlyBudgetUsd: 1e9 }));
+    await assertFails(getDoc(doc(db, 'ledgers/user-alice/days/2026-12-02')));
+    await assertFails(setDoc(doc(db, 'ledgers/user-alice/days/2026-12-02'), { reservedMicroUsd: 0, spentMicroUsd: 0 }));
+    await assertFails(setDoc(doc(db, 'ledgers/global-2026-12/shards/0'), { reservedMicroUsd: 0, spentMicroUsd: 0 }));
   });
 });

@@ -1,5 +1,6 @@
 import { deleteApp, type FirebaseApp } from 'firebase/app';
-import { signInAnonymously } from 'firebase/auth';
+import { randomUUID } from 'node:crypto';
+import { createUserWithEmailAndPassword, signInAnonymously } from 'firebase/auth';
 import { collection, doc, onSnapshot, query, where, type DocumentData, type Firestore, type Query } from 'firebase/firestore';
 import { httpsCallable, type Functions } from 'firebase/functions';
 import type { CreateVideoJobRequest, CreateVideoJobResponse, JobState } from '@vidgen/contract';
@@ -16,16 +17,25 @@ export interface WebUser {
   close(): Promise<void>;
 }
 
-/** A web app as our users write it: the Firebase web SDK, signed in anonymously, pointed at the emulators. */
-export async function signedInUser(options: { signIn?: boolean } = {}): Promise<WebUser> {
-  const { app, auth, db, functions } = connectWebApp(stackState(), 'user');
-  const uid = options.signIn === false ? '' : (await signInAnonymously(auth)).user.uid;
+/**
+ * A web app as our users write it: the Firebase web SDK with App Check, pointed at the emulators,
+ * signed in anonymously (as the demo and the CLI are), or with a new email account
+ * (`signIn: 'password'`), or not at all. `appCheck: false` leaves App Check out, as a script calling
+ * the API directly would.
+ */
+export async function signedInUser(options: { signIn?: boolean | 'password'; callTimeoutMs?: number; appCheck?: boolean } = {}): Promise<WebUser> {
+  const { app, auth, db, functions } = connectWebApp(stackState(), 'user', { appCheck: options.appCheck });
+  const uid = options.signIn === false
+    ? ''
+    : options.signIn === 'password'
+      ? (await createUserWithEmailAndPassword(auth, `user-${randomUUID()}@example.com`, randomUUID())).user.uid
+      : (await signInAnonymously(auth)).user.uid;
   return {
     app,
     uid,
     db,
     functions,
-    createVideoJob: async (input) => (await httpsCallable<unknown, CreateVideoJobResponse>(functions, 'createVideoJob')(input)).data,
+    createVideoJob: async (input) => (await httpsCallable<unknown, CreateVideoJobResponse>(functions, 'createVideoJob', { timeout: options.callTimeoutMs ?? 70_000 })(input)).data,
     cancelVideoJob: async (jobId) => (await httpsCallable<unknown, { state: JobState }>(functions, 'cancelVideoJob')({ jobId })).data,
     close: () => deleteApp(app),
   };
