@@ -3,11 +3,13 @@ import { initializeApp } from 'firebase-admin/app';
 import { getFirestore } from 'firebase-admin/firestore';
 import { COLLECTIONS } from '@vidgen/contract';
 import { parseJob } from '@vidgen/contract/admin';
-import { aggregateCosts, breakEven } from './cost/aggregate';
+import { aggregateCosts, breakEven, formatCostReport } from './cost/aggregate';
 
 const USAGE = `Usage: npm run cost-report -- [--since 30d|24h|2026-11-01] [--until ISO date] [--pod-usd-per-month 320] [--pay-per-run-usd 0.17] [--project ID]
 Reads jobs from Firestore (the emulator when FIRESTORE_EMULATOR_HOST is set), and prints volume and
-cost by tier and backend, and the break-even between a fixed-price GPU pod and paying per run.`;
+cost by tier and backend (every attempt, whatever its outcome), what was spent on jobs that did not
+succeed, and the break-even between a fixed-price GPU pod and paying per run. The total is the sum of
+the jobs' costUsd.`;
 
 function parseSince(value: string, now: Date): Date {
   const relative = /^(\d+)([dh])$/.exec(value);
@@ -37,10 +39,12 @@ async function main(): Promise<void> {
 
   const db = getFirestore(initializeApp({ projectId: values.project }));
   const snapshot = await db.collection(COLLECTIONS.jobs).where('createdAt', '>=', since).where('createdAt', '<', until).get();
+  let unreadable = 0;
   const jobs = snapshot.docs.flatMap((doc) => {
     try {
       return [parseJob(doc.data())];
     } catch {
+      unreadable += 1;
       return [];
     }
   });
@@ -49,14 +53,8 @@ async function main(): Promise<void> {
   const periodDays = (until.getTime() - since.getTime()) / 86_400_000;
   const even = breakEven(report, { podUsdPerMonth, payPerRunUsdPerVideo: payPerRun, periodDays });
 
-  const out: string[] = [];
-  out.push(`Jobs ${since.toISOString()} → ${until.toISOString()}: ${report.jobs} (${report.succeeded} succeeded, ${report.failed} failed, ${report.cancelled} cancelled)`);
-  out.push('');
-  out.push(`${'tier'.padEnd(12)}${'backend'.padEnd(11)}${'attempts'.padStart(9)}${'videos'.padStart(8)}${'video s'.padStart(10)}${'cost USD'.padStart(12)}`);
-  for (const r of report.rows) {
-    out.push(`${r.tier.padEnd(12)}${r.backend.padEnd(11)}${String(r.attempts).padStart(9)}${String(r.videos).padStart(8)}${r.videoSeconds.toFixed(1).padStart(10)}${r.costUsd.toFixed(4).padStart(12)}`);
-  }
-  out.push(`${'total'.padEnd(12)}${''.padEnd(11)}${''.padStart(9)}${''.padStart(8)}${''.padStart(10)}${report.totalUsd.toFixed(4).padStart(12)}`);
+  const out = formatCostReport(report, { since, until });
+  if (unreadable > 0) out.push(`${unreadable} job documents could not be read and are not counted.`);
   out.push('');
   out.push(`Break-even: a $${podUsdPerMonth}/month pod against $${payPerRun.toFixed(4)} a video pays off at ${Math.ceil(even.videosPerMonth)} videos a month.`);
   out.push(`This period projects to ${even.projectedVideosPerMonth.toFixed(0)} GPU-tier videos a month: ${even.cheaper === 'pod' ? 'a fixed pod is cheaper' : 'pay-per-run is cheaper'}.`);

@@ -36,7 +36,7 @@ async function main(): Promise<number> {
 
   let target: Target;
   try {
-    target = await untilInterrupted(options.target.kind === 'stack' ? localStackTarget(options.target.stateFile) : projectTarget(options.target.configFile), interrupt.signal);
+    target = await untilInterrupted(options.target.kind === 'stack' ? localStackTarget(options.target.stateFile) : projectTarget(options.target.configFile, options.target.appCheckDebugToken), interrupt.signal);
   } catch (error) {
     if (error instanceof Interrupted) return EXIT.interrupted;
     throw error;

@@ -3,6 +3,7 @@ import { connectAuthEmulator, getAuth, signInAnonymously, type Auth } from 'fire
 import { connectFirestoreEmulator, getFirestore, type Firestore } from 'firebase/firestore';
 import { connectFunctionsEmulator, getFunctions, type Functions } from 'firebase/functions';
 import { connectStorageEmulator, getStorage, type FirebaseStorage } from 'firebase/storage';
+import { initAppCheck } from '@vidgen/client';
 import type { StackConfig } from './stack-config';
 
 export interface Services {
@@ -18,9 +19,12 @@ export interface Services {
  */
 const UPLOAD_RETRY_MS = 8_000;
 
-/** The Firebase web SDK as an app sets it up, pointed at the local stack's emulators. */
+/** The Firebase web SDK as an app sets it up, App Check first, pointed at the local stack's emulators. */
 export function connectServices(config: StackConfig): Services {
-  const app = initializeApp({ projectId: config.projectId, apiKey: config.apiKey, storageBucket: config.storageBucket });
+  const app = initializeApp({ projectId: config.projectId, apiKey: config.apiKey, storageBucket: config.storageBucket, appId: 'demo-web-app' });
+  const appCheck = config.appCheck;
+  if (appCheck?.kind === 'emulator') initAppCheck(app, { emulator: true });
+  else if (appCheck?.kind === 'recaptcha-enterprise') initAppCheck(app, { siteKey: appCheck.siteKey, ...(appCheck.debugToken ? { debugToken: appCheck.debugToken } : {}) });
   const { host } = config.emulators;
   const auth = getAuth(app);
   // The page shows its own banner about running locally; the SDK's would cover the form.

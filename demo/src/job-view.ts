@@ -1,4 +1,4 @@
-import type { Attempt, AttemptRecord, Job } from '@vidgen/client';
+import { isVideoExpired, type Attempt, type AttemptRecord, type Job } from '@vidgen/client';
 import { byId, say } from './dom';
 
 const DASH = '–';
@@ -68,7 +68,10 @@ export class JobView {
 
     if (job.state === 'failed' && job.error) this.showError(job.error.code, job.error.message);
     else if (job.state === 'cancelled') this.showError('cancelled', 'The job was cancelled.');
-    if (job.state === 'succeeded' && job.output) {
+    if (job.state === 'succeeded' && job.output && isVideoExpired(job)) {
+      // Past its retention the lifecycle rule removes the video: say so rather than show a dead link.
+      this.showError('expired', `The video was kept until ${job.output.expiresAt!.toLocaleString()} and has been removed.`);
+    } else if (job.state === 'succeeded' && job.output) {
       const { output } = job;
       // Snapshots keep coming after success (e.g. cost updates); load the video once.
       if (this.video.getAttribute('src') !== output.downloadUrl) {

@@ -16,6 +16,13 @@ export const StackConfigSchema = z.object({
     storage: PortSchema,
   }),
   simulated: z.object({ gpu: z.boolean(), veo: z.boolean(), replicate: z.boolean() }),
+  appCheck: z
+    .discriminatedUnion('kind', [
+      z.object({ kind: z.literal('emulator') }),
+      z.object({ kind: z.literal('recaptcha-enterprise'), siteKey: z.string().min(1), debugToken: z.string().min(1).optional() }),
+    ])
+    .optional()
+    .describe('How the page gets App Check tokens: unsigned ones for the emulators, or reCAPTCHA Enterprise with the web app\'s site key.'),
 });
 export type StackConfig = z.infer<typeof StackConfigSchema>;
 

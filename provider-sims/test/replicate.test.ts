@@ -29,7 +29,7 @@ describe('Replicate simulator driven by the real replicate client', () => {
   });
 
   it('SVD: starting → processing with tqdm progress in the logs → succeeded with a real MP4', async () => {
-    const created = await replicate.predictions.create({ version: SVD_SIM_VERSION, input: { input_image: IMAGE, frames_per_second: 10 } });
+    const created = await replicate.predictions.create({ version: SVD_SIM_VERSION, input: { input_image: IMAGE, video_length: '25_frames_with_svd_xt', frames_per_second: 9 } });
     expect(PredictionSchema.parse(created)).toMatchObject({
       status: 'starting',
       version: SVD_SIM_VERSION,
@@ -54,6 +54,7 @@ describe('Replicate simulator driven by the real replicate client', () => {
     const file = path.join(downloads.dir, 'svd.mp4');
     await download(done.output as string, file);
     const probe = await probeVideo(file);
+    // cog-svd writes its MP4 at frames_per_second + 1.
     expect(probe).toMatchObject({ codec: 'h264', pixFmt: 'yuv420p', width: 256, height: 144, fps: 10, frames: 25 });
     expect(probe.durationSeconds).toBeCloseTo(2.5, 1);
   });
@@ -77,6 +78,35 @@ describe('Replicate simulator driven by the real replicate client', () => {
     expect(canceled.completed_at).toEqual(expect.any(String));
     expect((await replicate.predictions.get(created.id)).status).toBe('canceled');
     expect((await replicate.predictions.cancel(created.id)).status).toBe('canceled');
+  });
+
+  it('a canceled prediction bills the time it ran, and every cancel call is logged', async () => {
+    sim.script({ outcome: 'never_finishes' });
+    const created = await replicate.predictions.create({ version: ANIMATEDIFF_SIM_VERSION, input: { prompt: 'billed until canceled' } });
+    await until('processing', async () => (await replicate.predictions.get(created.id)).status === 'processing');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const canceled = await replicate.predictions.cancel(created.id);
+    expect(canceled.metrics?.predict_time).toBeGreaterThanOrEqual(0.15);
+    await replicate.predictions.cancel(created.id);
+    const calls = sim.state().cancelCalls.filter((call) => call.predictionId === created.id);
+    expect(calls).toEqual([
+      { at: expect.any(String), predictionId: created.id, statusBefore: 'processing', statusAfter: 'canceled', predictTime: canceled.metrics?.predict_time },
+      { at: expect.any(String), predictionId: created.id, statusBefore: 'canceled', statusAfter: 'canceled', predictTime: canceled.metrics?.predict_time },
+    ]);
+  });
+
+  it('a prediction canceled before it started bills nothing', async () => {
+    const slow = await startReplicate({ startMs: 5_000 });
+    try {
+      const early = client(slow);
+      const created = await early.predictions.create({ version: ANIMATEDIFF_SIM_VERSION, input: { prompt: 'never ran' } });
+      const canceled = await early.predictions.cancel(created.id);
+      expect(canceled).toMatchObject({ status: 'canceled', started_at: null });
+      expect(canceled.metrics?.predict_time).toBeUndefined();
+      expect(slow.state().cancelCalls).toEqual([expect.objectContaining({ statusBefore: 'starting', predictTime: null })]);
+    } finally {
+      await slow.close();
+    }
   });
 
   it('failed: status failed with a CUDA OOM error and a traceback in the logs', async () => {

@@ -43,9 +43,13 @@ export function explainError(error: unknown, local: boolean): CliError {
       return new CliError(`The request was refused (invalid-argument): ${message}`);
     case 'functions/resource-exhausted':
       return new CliError(`Too many videos in progress (resource-exhausted): ${message}`);
+    case 'functions/unauthenticated':
+      if (/app check/i.test(message) && !local) {
+        return new CliError(`The request was refused (unauthenticated): ${message} Pass --app-check-debug-token with a debug token registered for this web app (docs/deploy.md, App Check).`);
+      }
+      return new CliError(`The request was refused (unauthenticated): ${message}`);
     case 'functions/failed-precondition':
     case 'functions/permission-denied':
-    case 'functions/unauthenticated':
       return new CliError(`The request was refused (${code.slice('functions/'.length)}): ${message}`);
     case 'functions/not-found':
       return new CliError(`The createVideoJob function was not found: ${local ? 'is the local stack built (npm run build)?' : 'is it deployed to this project?'}`);

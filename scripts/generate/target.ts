@@ -7,7 +7,7 @@ import { connectFirestoreEmulator, getFirestore, type Firestore } from 'firebase
 import { connectFunctionsEmulator, getFunctions, type Functions } from 'firebase/functions';
 import { connectStorageEmulator, getStorage, type FirebaseStorage } from 'firebase/storage';
 import { z } from 'zod';
-import { REGION } from '@vidgen/client';
+import { initAppCheck, REGION, type AppCheckSetup } from '@vidgen/client';
 import { CliError, EXIT } from './errors';
 
 const HOST = '127.0.0.1';
@@ -76,9 +76,10 @@ function probePort(port: number, timeoutMs = 3000): Promise<void> {
   });
 }
 
-function makeTarget(config: FirebaseOptions, label: string, local: boolean): Target {
+function makeTarget(config: FirebaseOptions, label: string, local: boolean, appCheck: AppCheckSetup | null): Target {
   // A name of its own, so that this app never meets another in the same process (tests, embedding).
   const app = initializeApp(config, `vidgen-cli-${randomUUID()}`);
+  if (appCheck) initAppCheck(app, appCheck);
   return { label, local, app, auth: getAuth(app), db: getFirestore(app), functions: getFunctions(app, REGION), storage: getStorage(app), close: () => deleteApp(app) };
 }
 
@@ -99,7 +100,7 @@ export async function localStackTarget(stateFile: string): Promise<Target> {
       throw new CliError(`The local stack is not running: nothing answers at ${HOST}:${port} (${name}, ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}). Is npm start running?`);
     }
   }
-  const target = makeTarget({ projectId, apiKey: 'demo-api-key', appId: 'demo-app', storageBucket: `${projectId}.appspot.com` }, `the local stack (${projectId})`, true);
+  const target = makeTarget({ projectId, apiKey: 'demo-api-key', appId: 'demo-app', storageBucket: `${projectId}.appspot.com` }, `the local stack (${projectId})`, true, { emulator: true });
   connectAuthEmulator(target.auth, `http://${HOST}:${ports.auth}`, { disableWarnings: true });
   connectFirestoreEmulator(target.db, HOST, ports.firestore);
   connectFunctionsEmulator(target.functions, HOST, ports.functions);
@@ -107,11 +108,15 @@ export async function localStackTarget(stateFile: string): Promise<Target> {
   return target;
 }
 
-/** A real Firebase project, from its web app config JSON. */
-export async function projectTarget(configFile: string): Promise<Target> {
+/**
+ * A real Firebase project, from its web app config JSON. Its functions enforce App Check unless the
+ * deployment turned it off: a terminal has no reCAPTCHA, so the CLI proves itself with a debug token
+ * registered for that web app in the console.
+ */
+export async function projectTarget(configFile: string, appCheckDebugToken: string | null = null): Promise<Target> {
   const parsed = WebConfigSchema.safeParse(await readJson(configFile, 'The project config', 'download it from the Firebase console (Project settings > Your apps > Config)'));
   if (!parsed.success) throw new CliError(`The project config ${configFile} is not a Firebase web app config: ${describeIssues(parsed.error)}`, EXIT.usage);
-  return makeTarget(parsed.data, `project ${parsed.data.projectId}`, false);
+  return makeTarget(parsed.data, `project ${parsed.data.projectId}`, false, appCheckDebugToken ? { debugToken: appCheckDebugToken } : null);
 }
 
 /** Signs in anonymously; resolves with the uid. */

@@ -23,7 +23,13 @@ describe('parseOptions', () => {
   it('defaults to model auto against the local stack', () => {
     expect(parseOptions(['a fox'], STATE)).toMatchObject({ model: 'auto', image: null, out: null, durationSeconds: null, seed: null, target: { kind: 'stack', stateFile: STATE } });
     expect(parseOptions(['a fox', '--stack-state', 'other.json'], STATE)?.target).toEqual({ kind: 'stack', stateFile: 'other.json' });
-    expect(parseOptions(['a fox', '--project-config', 'web.json'], STATE)?.target).toEqual({ kind: 'project', configFile: 'web.json' });
+    expect(parseOptions(['a fox', '--project-config', 'web.json'], STATE, {})?.target).toEqual({ kind: 'project', configFile: 'web.json', appCheckDebugToken: null });
+  });
+
+  it('takes an App Check debug token for a real project, from the flag or APP_CHECK_DEBUG_TOKEN', () => {
+    const token = '4a2f8e1c-0000-4000-8000-000000000000';
+    expect(parseOptions(['a fox', '--project-config', 'web.json', '--app-check-debug-token', token], STATE, {})?.target).toEqual({ kind: 'project', configFile: 'web.json', appCheckDebugToken: token });
+    expect(parseOptions(['a fox', '--project-config', 'web.json'], STATE, { APP_CHECK_DEBUG_TOKEN: token })?.target).toMatchObject({ appCheckDebugToken: token });
     expect(parseOptions(['--help'], STATE)).toBeNull();
   });
 
@@ -33,6 +39,7 @@ describe('parseOptions', () => {
     [['a fox', '--seed', ''], /--seed must be a number/],
     [['a fox', '--colour', 'red'], /Unknown option '--colour'/],
     [['a fox', '--stack-state', 'a.json', '--project-config', 'b.json'], /either --stack-state or --project-config/],
+    [['a fox', '--app-check-debug-token', 't'], /--app-check-debug-token is for a real project/],
   ])('refuses %j as a usage error (exit 2)', (argv, message) => {
     let error: unknown;
     try {
@@ -51,14 +58,14 @@ describe('what the CLI prints', () => {
   const base: Job = createJob({ ownerUid: 'u', request: { prompt: 'p', model: 'animatediff' }, plan: ['animatediff'], now }).job;
   const record: AttemptRecord = {
     index: 0, tier: 'veo', backend: 'gemini', workerId: 'functions:gemini', startedAt: now, endedAt: new Date(now.getTime() + 2100),
-    outcome: 'failed', error: { code: 'safety_filtered', message: 'Withheld.', retryable: false }, costUsd: 0,
+    outcome: 'failed', error: { code: 'safety_filtered', message: 'Withheld.', retryable: false }, costUsd: 0, providerJobId: null, costKnown: true,
   };
 
   it('a progress line: percent, stage, step/total, tier/backend, ETA', () => {
     const running: Job = {
       ...base,
       state: 'running',
-      attempt: { index: 0, tier: 'animatediff', backend: 'comfyui', state: 'running', workerId: 'w1', leaseToken: 't', leaseExpiresAt: now, providerJobId: null, dispatchCount: 1, createdAt: now, startedAt: now },
+      attempt: { index: 0, tier: 'animatediff', backend: 'comfyui', state: 'running', workerId: 'w1', leaseToken: 't', leaseExpiresAt: now, providerJobId: null, dispatchCount: 1, createdAt: now, startedAt: now, costUsd: 0, usdPerHour: 0.44 },
       progress: { percent: 42.5, stage: 'sampling', step: 8, totalSteps: 20, etaSeconds: 75, updatedAt: now },
     };
     expect(progressLine(progressFields(running))).toBe('[ 42%] sampling 8/20 · animatediff on comfyui · ETA 1m15s');
@@ -74,7 +81,7 @@ describe('what the CLI prints', () => {
   });
 
   it('the summary: path, size, resolution, duration, cost', () => {
-    const output = { storagePath: 's', downloadUrl: 'u', mimeType: 'video/mp4' as const, width: 512, height: 512, frameCount: 24, fps: 8, durationSeconds: 3, sizeBytes: 325_000, posterPath: 'p', posterUrl: 'q' };
+    const output = { storagePath: 's', downloadUrl: 'u', mimeType: 'video/mp4' as const, width: 512, height: 512, frameCount: 24, fps: 8, durationSeconds: 3, sizeBytes: 325_000, posterPath: 'p', posterUrl: 'q', expiresAt: null };
     expect(summaryLines('/tmp/fox.mp4', 325_000, output, 0.00123)).toEqual(['Saved /tmp/fox.mp4', '  317.4 KiB, 512x512, 3 s (24 frames at 8 fps)', '  Cost: $0.0012']);
     expect(formatSeconds(9.4)).toBe('9s');
   });
@@ -84,6 +91,7 @@ describe('explainError', () => {
   it.each([
     ['invalid-argument', new FunctionsError('invalid-argument', 'durationSeconds: animatediff makes 1-4 s, not 8 s'), true, 'The request was refused (invalid-argument): durationSeconds: animatediff makes 1-4 s, not 8 s'],
     ['resource-exhausted', new FunctionsError('resource-exhausted', 'You already have 5 videos in progress'), false, 'Too many videos in progress (resource-exhausted): You already have 5 videos in progress'],
+    ['App Check refused by a project', new FunctionsError('unauthenticated', 'This app must send an App Check token (App Check is enforced).'), false, /App Check is enforced\)\. Pass --app-check-debug-token/],
     ['an unreachable Auth emulator', Object.assign(new Error('Firebase: Error (auth/network-request-failed).'), { code: 'auth/network-request-failed' }), true, 'Could not reach the Auth emulator of the local stack: is npm start running?'],
     ['anonymous sign-in disabled', Object.assign(new Error('Firebase: Error (auth/admin-restricted-operation).'), { code: 'auth/admin-restricted-operation' }), false, /Anonymous sign-in is not enabled/],
     ['a refused upload', Object.assign(new Error('Firebase Storage: User does not have permission (storage/unauthorized)'), { code: 'storage/unauthorized' }), true, /Storage rules refused the image/],

@@ -121,7 +121,12 @@ describe('fault injection', () => {
     const done = await watch.until(isTerminalJob, 90_000);
     watch.stop();
     expect(done.state).toBe('succeeded');
-    expect(done.attempts[0]).toMatchObject({ outcome: 'failed', workerId: victim.workerId, error: { code: 'lease_expired' } });
+    expect(done.attempts[0]).toMatchObject({ outcome: 'failed', workerId: victim.workerId, error: { code: 'lease_expired' }, costKnown: true });
+    // The dead worker is charged for the GPU it held until its lease ran out (not until the watchdog noticed).
+    const lost = done.attempts[0];
+    expect(lost.costUsd).toBeGreaterThan(0);
+    expect(lost.costUsd).toBeLessThanOrEqual(((lost.endedAt.toMillis() - lost.startedAt.toMillis()) / 3_600_000) * 0.44 + 1e-6);
+    expect(done.costUsd).toBeCloseTo(done.attempts.reduce((sum: number, a: { costUsd: number }) => sum + a.costUsd, 0), 9);
     const winner = `attempt-${done.attempts.length - 1}`;
     expect(done.output.storagePath).toBe(`videos/${user.uid}/${jobId}/${winner}.mp4`);
     // Whether the dead worker's last bytes had left or not, nothing of its attempt stays in the store
@@ -133,8 +138,8 @@ describe('fault injection', () => {
     }
     expect(stored).toEqual([`${winner}.mp4`]);
     const { ports, projectId } = stackState();
-    const lost = await fetch(`http://127.0.0.1:${ports.store}/storage/v1/b/${projectId}.appspot.com/o/${encodeURIComponent(`videos/${user.uid}/${jobId}/attempt-0.mp4`)}`);
-    expect(lost.status).toBe(404);
+    const removed = await fetch(`http://127.0.0.1:${ports.store}/storage/v1/b/${projectId}.appspot.com/o/${encodeURIComponent(`videos/${user.uid}/${jobId}/attempt-0.mp4`)}`);
+    expect(removed.status).toBe(404);
   });
 
   it('a frozen worker that wakes after losing its lease writes nothing and stores nothing', async () => {

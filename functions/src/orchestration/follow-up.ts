@@ -2,11 +2,12 @@ import { logger } from 'firebase-functions';
 import { isTerminal } from '@vidgen/contract';
 import { dispatchNext, type RepositoryResult } from '@vidgen/contract/admin';
 import { losingOutputPaths, removeLosingOutputs } from '@vidgen/media';
+import { releaseReferenceImage } from '@vidgen/runner';
 import { getOutputServices, type Services } from '../services';
 
 /**
  * Carries out what a written transition asks for next: hands a new attempt to the queue, and once
- * the job has ended, removes what its losing attempts left in storage.
+ * the job has ended, removes what its losing attempts left in storage and its reference upload.
  */
 export async function followUp(services: Services, jobId: string, result: RepositoryResult): Promise<void> {
   if (!result.ok) return;
@@ -17,6 +18,13 @@ export async function followUp(services: Services, jobId: string, result: Reposi
       await removeLosingOutputs((await getOutputServices()).store, result.job, jobId);
     } catch (error) {
       logger.warn('Could not remove the outputs of attempts that lost', { jobId, error: String(error) });
+    }
+  }
+  if (isTerminal(result.job.state) && result.job.request.referenceImagePath) {
+    try {
+      await releaseReferenceImage(services.jobs, (await getOutputServices()).store, result.job, jobId);
+    } catch (error) {
+      logger.warn('Could not remove the job\'s reference image; the bucket\'s lifecycle rule will', { jobId, error: String(error) });
     }
   }
 }

@@ -3,6 +3,7 @@ import { doc, onSnapshot, type Firestore } from 'firebase/firestore';
 import { getDownloadURL, ref, uploadBytes, type FirebaseStorage } from 'firebase/storage';
 import {
   COLLECTIONS,
+  isOutputExpired,
   JobSchema,
   reviveDates,
   type CreateVideoJobRequest,
@@ -12,6 +13,7 @@ import {
 } from '@vidgen/contract';
 
 export type { Attempt, AttemptRecord, CreateVideoJobRequest, Job, JobState, Output, Progress, Stage, Tier } from '@vidgen/contract';
+export { emulatorAppCheckToken, initAppCheck, type AppCheckSetup } from './app-check';
 
 /** Functions live in this region; pass it to `getFunctions(app, REGION)`. */
 export const REGION = 'us-central1';
@@ -62,6 +64,14 @@ export function watchVideoJob(db: Firestore, jobId: string, handlers: WatchHandl
 
 export function isFinished(job: Job): boolean {
   return job.state === 'succeeded' || job.state === 'failed' || job.state === 'cancelled';
+}
+
+/**
+ * Whether a succeeded job's video has expired: past `output.expiresAt` the bucket's lifecycle rule
+ * may have removed it (and its poster), so show the job as expired rather than a dead link.
+ */
+export function isVideoExpired(job: Job, now: Date = new Date()): boolean {
+  return job.state === 'succeeded' && isOutputExpired(job.output, now);
 }
 
 /**

@@ -39,6 +39,7 @@ export const OUTPUT: Output = {
   sizeBytes: 1_234_567,
   posterPath: 'videos/job-1/poster.jpg',
   posterUrl: 'https://example.test/videos/job-1/poster.jpg',
+  expiresAt: null,
 };
 
 export function newJob(plan: Tier[] = AUTO, now: Date = T0, request: CreateVideoJobRequest = REQUEST): Job {

@@ -10,6 +10,7 @@ import {
   markDispatched,
   MAX_TRIES_PER_TIER,
   nextTierAfterFailure,
+  recordAttemptCost,
   recordProviderJob,
   renewLease,
   reportProgress,
@@ -234,7 +235,7 @@ describe('failPendingAttempt', () => {
     expect(next).toEqual({ kind: 'dispatch', attemptIndex: 1 });
     expect(job.attempt).toMatchObject({ index: 1, tier: 'animatediff', state: 'pending' });
     expect(job.attempts).toEqual([
-      { index: 0, tier: 'veo', backend: 'gemini', workerId: null, startedAt: null, endedAt: at(30_000), outcome: 'failed', error: errorOf('no_worker_available'), costUsd: 0 },
+      { index: 0, tier: 'veo', backend: 'gemini', workerId: null, startedAt: null, endedAt: at(30_000), outcome: 'failed', error: errorOf('no_worker_available'), costUsd: 0, providerJobId: null, costKnown: true },
     ]);
     expect(job.costUsd).toBe(0);
     expect(JobSchema.parse(job)).toEqual(job);
@@ -283,7 +284,7 @@ describe('cancelJob', () => {
     expect(job.state).toBe('cancelled');
     expect(job.attempt).toBeNull();
     expect(job.attempts).toEqual([
-      { index: 0, tier: 'veo', backend: 'gemini', workerId: 'worker-a', startedAt: at(1_000), endedAt: at(7_000), outcome: 'cancelled', error: null, costUsd: 0 },
+      { index: 0, tier: 'veo', backend: 'gemini', workerId: 'worker-a', startedAt: at(1_000), endedAt: at(7_000), outcome: 'cancelled', error: null, costUsd: 0, providerJobId: null, costKnown: true },
     ]);
     expect(job.output).toBeNull();
     expect(JobSchema.parse(job)).toEqual(job);
@@ -322,6 +323,7 @@ describe('a terminal state is final', () => {
       transitions.push(
         [`renewLease ${leaseToken} @${now.toISOString()}`, (job) => renewLease(job, { leaseToken, leaseMs: LEASE_MS, now })],
         [`recordProviderJob ${leaseToken} @${now.toISOString()}`, (job) => recordProviderJob(job, { leaseToken, providerJobId: 'p', now })],
+        [`recordAttemptCost ${leaseToken} @${now.toISOString()}`, (job) => recordAttemptCost(job, { leaseToken, costUsd: 3.2, now })],
         [`reportProgress ${leaseToken} @${now.toISOString()}`, (job) => reportProgress(job, { leaseToken, progress: progress(99), now })],
         [`finishAttempt succeeded ${leaseToken} @${now.toISOString()}`, (job) => finishAttempt(job, { leaseToken, result: { outcome: 'succeeded', output: OUTPUT, costUsd: 1 }, now })],
         ...ERROR_CODES.map((code): [string, (job: Job) => TransitionResult] => [

@@ -1,2 +1,3 @@
 export * from './leased-run';
+export * from './reference-upload';
 export * from './run-stopped';

@@ -120,6 +120,12 @@ export class PredictionRunner {
     this.deps.log.info({ predictionId: record.prediction.id, error }, 'Replicate simulator: prediction failed (scripted)');
   }
 
+  /**
+   * Ends a prediction. `predict_time` is the time it spent processing, for every end that ran,
+   * canceled included: Replicate bills canceled predictions for that time and aborted ones (never
+   * started) not at all (replicate.com/docs/topics/predictions/lifecycle, and its changelog on
+   * prediction deadlines, 2025-10-16), so a prediction canceled while `starting` has none.
+   */
   private finishAs(record: PredictionRecord, status: Extract<PredictionStatus, 'succeeded' | 'failed' | 'canceled' | 'aborted'>): void {
     this.halt(record);
     const { prediction } = record;

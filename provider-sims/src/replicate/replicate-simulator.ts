@@ -17,6 +17,7 @@ import { replicateState, type ReplicateSimState } from './replicate-state';
 import { registerReplicateRoutes } from './routes';
 import { newWebhookSecret } from './webhook-signature';
 import { WebhookSender } from './webhook-sender';
+import { UploadedFiles } from './uploaded-files';
 
 /** A running Replicate simulator. */
 export interface ReplicateSimulator {
@@ -78,11 +79,13 @@ export async function createReplicateSimulator(options: ReplicateSimulatorOption
     versions: { ...DEFAULT_VERSIONS, ...settings.versions },
     webhookSecret,
     predictions: new PredictionStore(),
+    files: new UploadedFiles(dataDir.root),
     runner,
     script: new ScriptBook<ReplicateScriptSpec>(replicateUses),
     requests: new RequestLog(),
     details: new WeakMap(),
     counters,
+    cancelCalls: [],
   };
   const app = createHttpApp();
   await registerReplicateRoutes(app, core);

@@ -3,7 +3,7 @@ import { evenSize } from '../shared/video-encoder';
 import type { ScriptEntry } from '../shared/script-book';
 import type { Prediction } from './prediction';
 import type { WebhookDelivery } from './prediction-record';
-import type { ReplicateCore, ReplicateCounters } from './replicate-core';
+import type { CancelCall, ReplicateCore, ReplicateCounters } from './replicate-core';
 import type { ReplicateModelKind } from './replicate-models';
 import type { ReplicateScriptSpec } from './replicate-script';
 
@@ -26,6 +26,8 @@ export interface ReplicateSimState {
   versions: Record<string, ReplicateModelKind>;
   predictions: ReplicatePredictionState[];
   requests: SeenRequest[];
+  /** Every cancel call received, in order: what a test checks to prove a prediction was cancelled. */
+  cancelCalls: CancelCall[];
   counters: ReplicateCounters;
   script: Array<ScriptEntry<ReplicateScriptSpec>>;
 }
@@ -50,6 +52,7 @@ export function replicateState(core: ReplicateCore): ReplicateSimState {
       deliveries: record.deliveries.map((delivery) => ({ ...delivery })),
     })),
     requests: core.requests.list(),
+    cancelCalls: core.cancelCalls.map((call) => ({ ...call })),
     counters: { ...core.counters },
     script: core.script.list(),
   };

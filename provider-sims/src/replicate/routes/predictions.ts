@@ -52,8 +52,11 @@ export function registerPredictionRoutes(app: FastifyInstance, core: ReplicateCo
     core.counters.cancels += 1;
     const record = core.predictions.get(id);
     if (!record) throw notFound();
+    const statusBefore = record.prediction.status;
     core.runner.cancel(record);
-    core.details.set(request, { predictionId: id, status: record.prediction.status });
+    const { status, metrics } = record.prediction;
+    core.cancelCalls.push({ at: new Date().toISOString(), predictionId: id, statusBefore, statusAfter: status, predictTime: metrics.predict_time ?? null });
+    core.details.set(request, { predictionId: id, status });
     return record.prediction;
   });
 }
