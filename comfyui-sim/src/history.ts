@@ -21,6 +21,11 @@ const MAXIMUM_HISTORY_SIZE = 10000;
 /** Finished prompts, in memory only, oldest first. */
 export class History {
   private readonly entries = new Map<string, HistoryEntry>();
+  /**
+   * Every finished prompt, kept after a client deletes it from the history (the worker does, once
+   * it has collected the output), for tests and benchmarks (`GET /sim/history`; not ComfyUI's).
+   */
+  private readonly archived = new Map<string, HistoryEntry>();
 
   /** Stores a finished prompt. */
   add(promptId: string, entry: HistoryEntry): void {
@@ -29,6 +34,16 @@ export class History {
       if (!oldest.done) this.entries.delete(oldest.value);
     }
     this.entries.set(promptId, entry);
+    if (this.archived.size > MAXIMUM_HISTORY_SIZE) {
+      const oldest = this.archived.keys().next();
+      if (!oldest.done) this.archived.delete(oldest.value);
+    }
+    this.archived.set(promptId, entry);
+  }
+
+  /** Every finished prompt the simulator ran, deleted from the history or not, as `{id: entry}`. */
+  archive(): Record<string, HistoryEntry> {
+    return Object.fromEntries(this.archived);
   }
 
   /** `{id: entry}` for a known id, `{}` otherwise. */

@@ -85,7 +85,7 @@ describe('POST /prompt validation', () => {
     expect(firstError(body, '6')).toEqual({
       type: 'value_not_in_list',
       message: 'Value not in list',
-      details: "sampler_name: 'warp_drive' not in (list of length 37)",
+      details: "sampler_name: 'warp_drive' not in (list of length 42)",
       extra_info: { input_name: 'sampler_name', input_config: null, received_value: 'warp_drive' },
     });
   });

@@ -1,4 +1,5 @@
 import type { Tier } from '@vidgen/contract';
+import { fitModels, modelsOnHand } from './comfy/model-choice';
 import type { WorkerServices } from './services';
 
 export interface WorkflowReadiness {
@@ -31,9 +32,10 @@ export async function inspectComfy(services: WorkerServices): Promise<ComfyRepor
     const modelFolders = Object.fromEntries(
       await Promise.all(MODEL_FOLDERS.map(async (folder) => [folder, (await comfy.models(folder)).length] as const)),
     );
+    const onHand = await modelsOnHand(comfy);
     const readiness = await Promise.all(
       Object.values(workflows).map(async (workflow): Promise<WorkflowReadiness> => {
-        const report = await checker.inspect(workflow.template);
+        const report = await checker.inspect(fitModels(workflow.template, onHand));
         return {
           tier: workflow.tier,
           ready: report.missingNodes.length === 0 && report.missingModels.length === 0,

@@ -27,7 +27,7 @@ describe('GraphChecker against the simulator', () => {
 
   it('reports the models it found', async () => {
     const report = await new GraphChecker(new ComfyClient(sim.url)).inspect(smallGraph());
-    expect(report.modelsPresent.sort()).toEqual(['v1-5-pruned-emaonly.safetensors', 'v3_sd15_mm.ckpt']);
+    expect(report.modelsPresent.sort()).toEqual(['add_detail.safetensors', 'v1-5-pruned-emaonly.safetensors', 'v3_sd15_mm.ckpt']);
     expect(report.missingModels).toEqual([]);
   });
 
@@ -45,7 +45,7 @@ describe('GraphChecker against the simulator', () => {
     expect(error.message).toContain('v3_sd15_mm.ckpt');
     const report = await checker.inspect(smallGraph());
     expect(report.missingModels).toEqual(['ADE_AnimateDiffLoaderGen1.model_name: v3_sd15_mm.ckpt']);
-    expect(report.modelsPresent).toEqual(['v1-5-pruned-emaonly.safetensors']);
+    expect(report.modelsPresent).toEqual(['v1-5-pruned-emaonly.safetensors', 'add_detail.safetensors']);
   });
 
   it('a value out of range is comfyui_workflow_invalid', async () => {

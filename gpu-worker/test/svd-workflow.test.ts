@@ -61,18 +61,18 @@ const VIDEO_CLASSES = ['ImageOnlyCheckpointLoader', 'KSampler', 'SVD_img2vid_Con
 describe('the SVD template', () => {
   it('holds both starts, with titles, and maps every parameter', () => {
     expect(classes(workflow.template)).toEqual(
-      [...VIDEO_CLASSES, 'LoadImage', 'CheckpointLoaderSimple', 'CLIPTextEncode', 'CLIPTextEncode', 'EmptyLatentImage', 'KSampler', 'VAEDecode'].sort(),
+      [...VIDEO_CLASSES, 'LoadImage', 'CheckpointLoaderSimple', 'CLIPTextEncode', 'CLIPTextEncode', 'EmptyLatentImage', 'KSampler', 'VAEDecode', 'VAELoader'].sort(),
     );
     for (const node of Object.values(workflow.template)) expect(node._meta?.title).toEqual(expect.any(String));
     expect(Object.keys(workflow.params).sort()).toEqual(
-      ['prompt', 'negativePrompt', 'width', 'height', 'stillWidth', 'stillHeight', 'frameCount', 'motionBucketId', 'seed', 'stillSeed', 'steps', 'cfg', 'fps', 'referenceImage', 'filenamePrefix'].sort(),
+      ['prompt', 'negativePrompt', 'width', 'height', 'stillWidth', 'stillHeight', 'frameCount', 'motionBucketId', 'seed', 'stillSeed', 'steps', 'cfg', 'fps', 'conditioningFps', 'referenceImage', 'filenamePrefix'].sort(),
     );
     expect(danglingLinks(workflow.template)).toEqual([]);
 
     const [, loader] = only(workflow.template, 'ImageOnlyCheckpointLoader');
     expect(loader.inputs.ckpt_name).toBe('svd_xt_1_1.safetensors');
     const [, conditioning] = only(workflow.template, 'SVD_img2vid_Conditioning');
-    expect(conditioning.inputs).toMatchObject({ width: 1024, height: 576, video_frames: 25, motion_bucket_id: 127, fps: 6, augmentation_level: 0 });
+    expect(conditioning.inputs).toMatchObject({ width: 1024, height: 576, video_frames: 25, motion_bucket_id: 127, fps: 8, augmentation_level: 0 });
     expect(linked(workflow.template, conditioning, 'init_image')[1].class_type).toBe('LoadImage');
     const [, combine] = only(workflow.template, 'VHS_VideoCombine');
     expect(combine.inputs).toMatchObject({ frame_rate: 8, format: 'video/h264-mp4', pix_fmt: 'yuv420p', crf: 19 });
@@ -98,7 +98,7 @@ describe('the SVD template', () => {
     const [, conditioning] = only(graph, 'SVD_img2vid_Conditioning');
     const [, image] = linked(graph, conditioning, 'init_image');
     expect(image).toMatchObject({ class_type: 'LoadImage', inputs: { image: 'up (1).png' } });
-    expect(conditioning.inputs).toMatchObject({ width: 64, height: 48, video_frames: 5, motion_bucket_id: 100, fps: 6 });
+    expect(conditioning.inputs).toMatchObject({ width: 64, height: 48, video_frames: 5, motion_bucket_id: 100, fps: 8 });
     const [, sampler] = only(graph, 'KSampler');
     expect(linked(graph, sampler, 'latent_image')[1]).toBe(conditioning);
     expect(linked(graph, sampler, 'model')[1].class_type).toBe('VideoLinearCFGGuidance');
@@ -108,7 +108,7 @@ describe('the SVD template', () => {
   it('text mode: LoadImage is gone and the still decode feeds the conditioning', () => {
     const v = values();
     const graph = buildSvdGraph(workflow, v, 'text');
-    expect(classes(graph)).toEqual([...VIDEO_CLASSES, 'CheckpointLoaderSimple', 'CLIPTextEncode', 'CLIPTextEncode', 'EmptyLatentImage', 'KSampler', 'VAEDecode'].sort());
+    expect(classes(graph)).toEqual([...VIDEO_CLASSES, 'CheckpointLoaderSimple', 'CLIPTextEncode', 'CLIPTextEncode', 'EmptyLatentImage', 'KSampler', 'VAEDecode', 'VAELoader'].sort());
     expect(danglingLinks(graph)).toEqual([]);
     const [, conditioning] = only(graph, 'SVD_img2vid_Conditioning');
     const [, decode] = linked(graph, conditioning, 'init_image');
@@ -119,7 +119,7 @@ describe('the SVD template', () => {
     expect(linked(graph, stillSampler, 'latent_image')[1]).toMatchObject({ class_type: 'EmptyLatentImage', inputs: { width: 64, height: 48, batch_size: 1 } });
     expect(linked(graph, stillSampler, 'positive')[1].inputs.text).toBe(v.prompt);
     expect(linked(graph, stillSampler, 'negative')[1].inputs.text).toBe('blurry');
-    expect(linked(graph, decode, 'vae')[1].class_type).toBe('CheckpointLoaderSimple');
+    expect(linked(graph, decode, 'vae')[1].inputs.vae_name).toBe('sdxl_vae.safetensors');
     // The video sampler has its own seed.
     const videoSampler = Object.values(graph).find((node) => node.class_type === 'KSampler' && node !== stillSampler)!;
     expect(videoSampler.inputs).toMatchObject({ seed: v.seed, steps: 2 });

@@ -15,6 +15,8 @@ const VALUES: WorkflowValues = {
   cfg: 6.5,
   fps: 12,
   filenamePrefix: 'vidgen/job-1-a0',
+  detailStrength: 0.4,
+  detailStrengthClip: 0.4,
 };
 
 describe('loadWorkflow / buildAnimateDiffGraph', () => {
@@ -22,7 +24,7 @@ describe('loadWorkflow / buildAnimateDiffGraph', () => {
 
   it('loads the shipped AnimateDiff template and its parameter map', () => {
     expect(workflow.tier).toBe('animatediff');
-    expect(Object.keys(workflow.template).sort()).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    expect(Object.keys(workflow.template).sort()).toEqual(['1', '10', '2', '3', '4', '5', '6', '7', '8', '9']);
     expect(workflow.template['2']?.class_type).toBe('ADE_AnimateDiffLoaderGen1');
     expect(workflow.params).toMatchObject({ prompt: ['3', 'text'], frameCount: ['5', 'batch_size'], filenamePrefix: ['9', 'filename_prefix'] });
     expect(Object.keys(workflow.params).sort()).toEqual(Object.keys(VALUES).sort());
@@ -69,7 +71,7 @@ describe('loadWorkflow / buildAnimateDiffGraph', () => {
     expect(graph['7']).toBeUndefined();
     expect(Object.values(graph).some((node) => node.class_type === 'ADE_StandardStaticContextOptions')).toBe(false);
     expect(graph['2']?.inputs).not.toHaveProperty('context_options');
-    expect(graph['2']?.inputs).toMatchObject({ model: ['1', 0], model_name: 'v3_sd15_mm.ckpt', beta_schedule: 'autoselect' });
+    expect(graph['2']?.inputs).toMatchObject({ model: ['10', 0], model_name: 'v3_sd15_mm.ckpt', beta_schedule: 'autoselect' });
     // No dangling link to the removed node anywhere.
     for (const node of Object.values(graph)) {
       for (const value of Object.values(node.inputs)) if (isLink(value)) expect(graph[value[0]]).toBeDefined();
@@ -94,7 +96,7 @@ describe('loadWorkflow / buildAnimateDiffGraph', () => {
     const graph = buildAnimateDiffGraph(workflow, { ...VALUES, prompt, negativePrompt: prompt });
     expect(graph['3']?.inputs.text).toBe(prompt);
     expect(graph['4']?.inputs.text).toBe(prompt);
-    expect(Object.keys(graph).sort()).toEqual(['1', '2', '3', '4', '5', '6', '8', '9']);
+    expect(Object.keys(graph).sort()).toEqual(['1', '10', '2', '3', '4', '5', '6', '8', '9']);
     expect(Object.keys(graph['3']!.inputs).sort()).toEqual(['clip', 'text']);
     // It survives the JSON round trip to ComfyUI unchanged.
     const sent = JSON.parse(JSON.stringify({ prompt: graph })) as { prompt: typeof graph };
@@ -110,7 +112,7 @@ describe('loadWorkflow / buildAnimateDiffGraph', () => {
   it('withoutNode removes only links to that node', () => {
     const graph = withoutNode(workflow.template, '7');
     expect(graph['7']).toBeUndefined();
-    expect(graph['2']?.inputs.model).toEqual(['1', 0]);
+    expect(graph['2']?.inputs.model).toEqual(['10', 0]);
     expect(workflow.template['2']?.inputs.context_options).toEqual(['7', 0]);
   });
 });

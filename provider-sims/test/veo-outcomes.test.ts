@@ -59,6 +59,39 @@ describe('Veo simulator scripted outcomes, seen through @google/genai', () => {
     expect(done.error).toEqual({ code: 13, message: expect.stringContaining('Video generation failed') as string });
   });
 
+  it('safety_refused: 400 INVALID_ARGUMENT on create, its message naming the safety reason', async () => {
+    sim.script({ outcome: 'safety_refused', promptContains: 'forbidden' });
+    const error = await rejection(generate('a forbidden thing'));
+    expect(error.status).toBe(400);
+    expect(error.message).toContain('Responsible AI practices');
+  });
+
+  it('keeps a video only for its retention: then it can be neither downloaded nor extended', async () => {
+    const brief = await startVeo({ latencyMs: 50, retentionMs: 400 });
+    try {
+      const sdk = client(brief);
+      const done = await finish(sdk, await sdk.models.generateVideos({ model: MODEL, source: { prompt: 'a brief clip' }, config: { durationSeconds: 4 } }));
+      const video = done.response!.generatedVideos![0]!.video!;
+      await sleep(500);
+      expect((await rejection(sdk.models.generateVideos({ model: MODEL, source: { prompt: 'more', video } }))).status).toBe(400);
+      expect((await fetch(`${video.uri}&key=test-key`)).status).toBe(404);
+    } finally {
+      await brief.close();
+    }
+  });
+
+  it('takes a realistic time per operation, scaled: 30 s + 8 s per second made', async () => {
+    const scaled = await startVeo({ latencyMs: undefined, timeScale: 0.001 });
+    try {
+      const sdk = client(scaled);
+      const started = Date.now();
+      await finish(sdk, await sdk.models.generateVideos({ model: MODEL, source: { prompt: 'timed' }, config: { durationSeconds: 8 } }));
+      expect(Date.now() - started).toBeGreaterThanOrEqual(90);
+    } finally {
+      await scaled.close();
+    }
+  });
+
   it('never_finishes: polls keep answering not done', async () => {
     sim.script({ outcome: 'never_finishes' });
     const operation = await generate('forever');

@@ -13,7 +13,7 @@ interface SimHistory { [promptId: string]: { prompt: [number, string, Record<str
 
 /** Prompts across all simulators whose positive prompt text contains `marker`. */
 async function promptsMentioning(marker: string): Promise<Array<{ promptId: string; status: string | undefined; messages: string[] }>> {
-  const histories = (await simControl('/history')) as SimHistory[];
+  const histories = (await simControl('/sim/history')) as SimHistory[];
   return histories.flatMap((history) =>
     Object.entries(history)
       .filter(([, entry]) => Object.values(entry.prompt[2]).some((node) => node.class_type === 'CLIPTextEncode' && String(node.inputs.text).includes(marker)))

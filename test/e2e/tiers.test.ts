@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simControl } from '../support/comfy-sim';
 import { downloadAndProbe } from '../support/media';
-import { clearProviderScripts, scriptProvider } from '../support/provider-sims';
+import { killFunctionRuntimes } from '../support/functions-runtime';
+import { clearProviderScripts, providerState, scriptProvider } from '../support/provider-sims';
 import { isTerminalJob, signedInUser, watchJob, type WebUser } from '../support/web-client';
 
 jest.setTimeout(120_000);
@@ -66,6 +67,35 @@ describe('three tiers with automatic fallback', () => {
     expect(segments).toContain('2/2');
     expect(done.output.durationSeconds).toBeCloseTo(15, 0);
     expect(done.attempts[0].costUsd).toBeCloseTo(15 * 0.4, 6);
+  });
+
+  it('a long Veo chain survives its runner being killed mid-chain: exact length, each segment paid once', async () => {
+    const marker = randomUUID();
+    const { jobId } = await user.createVideoJob({ prompt: `a river journey ${marker}`, model: 'veo', durationSeconds: 30 });
+    const watch = watchJob(user, jobId);
+    await watch.until((job) => (job.attempt?.segments?.length ?? 0) >= 2 && job.attempt?.state === 'running', 120_000);
+    expect(killFunctionRuntimes().length).toBeGreaterThan(0);
+    const done = await watch.until(isTerminalJob, 200_000);
+    watch.stop();
+    expect(done.state).toBe('succeeded');
+    expect(done.attempts).toHaveLength(1);
+    // 8 s generated, then 4 extensions of 7 s: 36 s made and paid once, trimmed to the 30 s asked for.
+    expect(done.attempts[0].costUsd).toBeCloseTo(36 * 0.4, 6);
+    expect(done.output.durationSeconds).toBeCloseTo(30, 0);
+    const operations = (await providerState('veo')).operations as Array<{ prompt: string; extends: string | null }>;
+    const ours = operations.filter((op) => op.prompt.includes(marker));
+    expect(ours).toHaveLength(5);
+    expect(ours.filter((op) => op.extends === null)).toHaveLength(1);
+    const video = await downloadAndProbe(done.output.downloadUrl, join(dir, 'veo-chain.mp4'));
+    expect(video.probe).toMatchObject({ codec: 'h264', width: 1280, height: 720 });
+  }, 330_000);
+
+  it('a Veo prompt refused at submit time by the safety filters is safety_filtered, and auto moves on', async () => {
+    const marker = randomUUID();
+    await scriptProvider('veo', { promptContains: marker, outcome: 'safety_refused' });
+    const { done } = await run({ prompt: `a refused scene ${marker}`, model: 'auto', durationSeconds: 4 });
+    expect(done.attempts[0]).toMatchObject({ tier: 'veo', outcome: 'failed', error: expect.objectContaining({ code: 'safety_filtered' }) });
+    expect(done.attempts[1]?.tier).toBe('animatediff');
   });
 
   it('auto: Veo withheld by its safety filter falls to AnimateDiff', async () => {

@@ -48,7 +48,16 @@ function definitions(): Record<string, NodeDefinition> {
   return parsedDefinitions;
 }
 
-/** The node classes the simulator knows, with combo lists filled from the current files. */
+/**
+ * The node classes the simulator knows, with combo lists filled from the current files.
+ * catalogue.json follows the node definitions at the versions gpu-worker/Dockerfile pins:
+ * KSampler's `sampler_name` is `SAMPLER_NAMES` and `scheduler` is `SCHEDULER_HANDLERS` of
+ * ComfyUI 0.3.64 `comfy/samplers.py`; VHS_VideoCombine's `format` is `["image/gif", "image/webp"]`
+ * plus `video/<name>` for each `video_formats/*.json` of VideoHelperSuite 8923bd8
+ * (`get_video_formats` in `videohelpersuite/nodes.py`; gifski is left out, as VHS skips it when the
+ * gifski binary is absent, which the image does not install), listed sorted where VHS lists them in
+ * directory order.
+ */
 export class Catalogue {
   constructor(private readonly sources: CatalogueSources) {}
 

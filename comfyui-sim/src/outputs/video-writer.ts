@@ -2,7 +2,7 @@ import { FfmpegError, runFfmpeg } from '@vidgen/sim-kit';
 import { PyError } from '../validation/py-values';
 
 /** The containers and codecs the simulator writes. */
-export type VideoEncoding = 'h264-mp4' | 'h265-mp4' | 'webm' | 'gif' | 'webp';
+export type VideoEncoding = 'h264-mp4' | 'h265-mp4' | 'webm' | 'gif' | 'webp' | 'png';
 
 /** What to write: a synthetic test pattern of the graph's geometry, tinted by the seed. */
 export interface VideoSpec {
@@ -14,8 +14,6 @@ export interface VideoSpec {
   encoding: VideoEncoding;
   /** x264/x265 quality. */
   crf?: number;
-  /** Also write the first frame as PNG here (VideoHelperSuite's `workflow` image). */
-  posterPath?: string;
 }
 
 const FFMPEG_MISSING =
@@ -39,6 +37,8 @@ function codecArgs(spec: VideoSpec): string[] {
       return ['-c:v', 'gif', '-loop', '0'];
     case 'webp':
       return ['-c:v', 'libwebp_anim', '-loop', '0', '-quality', '80'];
+    case 'png':
+      return ['-c:v', 'png', '-update', '1'];
   }
 }
 
@@ -56,13 +56,12 @@ export class VideoWriter {
   async write(file: string, spec: VideoSpec): Promise<void> {
     const hue = Math.abs(Math.trunc(spec.seed)) % 360;
     const tint = `hue=h=${hue}`;
-    const videoFilter = spec.encoding === 'gif' || spec.encoding === 'webp' ? tint : even(tint);
+    const videoFilter = spec.encoding === 'gif' || spec.encoding === 'webp' || spec.encoding === 'png' ? tint : even(tint);
     const args = [
       '-hide_banner', '-loglevel', 'error', '-nostdin', '-y',
       '-f', 'lavfi', '-i', `testsrc2=size=${spec.width}x${spec.height}:rate=${spec.fps}`,
       '-vf', videoFilter, '-frames:v', String(spec.frames), '-r', String(spec.fps), ...codecArgs(spec), file,
     ];
-    if (spec.posterPath) args.push('-vf', tint, '-frames:v', '1', '-update', '1', spec.posterPath);
     await this.run(args);
   }
 

@@ -20,6 +20,8 @@ export function registerSimControlRoutes(app: FastifyInstance, ctx: RouteContext
     return { events: core.hub.sent.list(promptId) };
   });
 
+  app.get('/sim/history', async () => core.history.archive());
+
   app.get('/sim/faults', async () => ({ faults: core.faults.list() }));
 
   app.post('/sim/faults', async (request, reply) => {

@@ -3,20 +3,36 @@ import { JobError, resolveTierParams, type Job } from '@vidgen/contract';
 import { readSmallObject } from '@vidgen/media';
 import type { Graph } from '../comfy/client';
 import { animateDiffValues, buildAnimateDiffGraph, buildSvdGraph, svdValues } from '../comfy/workflows';
+import { fitModels, modelsOnHand } from '../comfy/model-choice';
 import type { WorkerServices } from '../services';
 
 const REFERENCE_IMAGE_MAX_BYTES = 10 * 1024 * 1024;
 
+/** The stem of every file an attempt makes ComfyUI write or read: unique per job and attempt. */
+export function attemptStem(jobId: string, attemptIndex: number): string {
+  return `${jobId}-a${attemptIndex}`;
+}
+
+/** The save nodes' `filename_prefix`: our own subfolder of ComfyUI's output folder, then the stem. */
+export function attemptFilenamePrefix(jobId: string, attemptIndex: number): string {
+  return `vidgen/${attemptStem(jobId, attemptIndex)}`;
+}
+
 /**
- * The ComfyUI graph for the job's current attempt. SVD with a reference image first copies the
+ * The ComfyUI graph for the job's current attempt, fitted to the models ComfyUI has (v2 motion
+ * module without v3, no detail LoRA or SDXL VAE without their files). SVD with a reference image first copies the
  * image from Storage into ComfyUI's input folder (`/upload/image`) and uses the name ComfyUI returns.
  */
 export async function prepareGraph(services: WorkerServices, job: Job, jobId: string): Promise<Graph> {
+  return fitModels(await tierGraph(services, job, jobId), await modelsOnHand(services.comfy));
+}
+
+async function tierGraph(services: WorkerServices, job: Job, jobId: string): Promise<Graph> {
   const attempt = job.attempt!;
   const params = resolveTierParams(attempt.tier, job.request);
   const seed = job.request.seed ?? Math.floor(Math.random() * 2 ** 32);
   const request = { ...job.request, seed };
-  const prefix = `vidgen/${jobId}-a${attempt.index}`;
+  const prefix = attemptFilenamePrefix(jobId, attempt.index);
   switch (attempt.tier) {
     case 'animatediff':
       return buildAnimateDiffGraph(services.workflows.animatediff, animateDiffValues(params, request, prefix));
@@ -26,7 +42,7 @@ export async function prepareGraph(services: WorkerServices, job: Job, jobId: st
       const image = await readSmallObject(services.store, path, REFERENCE_IMAGE_MAX_BYTES).catch((error: Error) => {
         throw new JobError('reference_image_missing', `The reference image ${path} could not be read: ${error.message}`);
       });
-      const name = await services.comfy.uploadImage(`${jobId}-a${attempt.index}${extname(path).toLowerCase()}`, new Blob([image.bytes], { type: image.contentType }));
+      const name = await services.comfy.uploadImage(`${attemptStem(jobId, attempt.index)}${extname(path).toLowerCase()}`, new Blob([image.bytes], { type: image.contentType }));
       return buildSvdGraph(services.workflows.svd, svdValues(params, request, prefix, name), 'image');
     }
     case 'veo':

@@ -62,8 +62,18 @@ export function withoutNode(graph: Graph, nodeId: string): Graph {
 /** The AnimateDiff v3 motion module handles this many frames in one window; more need context options. */
 const ANIMATEDIFF_WINDOW = 16;
 
-export function animateDiffValues(params: TierParams, request: { prompt: string; negativePrompt?: string; seed: number }, filenamePrefix: string): WorkflowValues {
+/** The detail LoRA's default strength on model and CLIP; 0 bypasses it (see fitModels). */
+export const DETAIL_LORA_STRENGTH = 0.5;
+
+export function animateDiffValues(
+  params: TierParams,
+  request: { prompt: string; negativePrompt?: string; seed: number },
+  filenamePrefix: string,
+  detailStrength: number = DETAIL_LORA_STRENGTH,
+): WorkflowValues {
   return {
+    detailStrength,
+    detailStrengthClip: detailStrength,
     prompt: request.prompt,
     negativePrompt: request.negativePrompt ?? 'blurry, low quality, distorted, watermark, text',
     width: params.width,
@@ -162,6 +172,8 @@ export function svdValues(
     steps: params.steps ?? 20,
     cfg: params.cfg ?? 2.5,
     fps: params.fps,
+    // SVD's micro-conditioning: the frame rate the clip is meant to play at, which is the one we write.
+    conditioningFps: params.fps,
     filenamePrefix,
   };
   if (referenceImageName !== null) values.referenceImage = referenceImageName;

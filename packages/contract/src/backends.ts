@@ -12,8 +12,10 @@ export interface BackendSituation {
   policy: BackendPolicy;
   /** A live worker with room and this tier's models reports now. */
   workerWithRoom: boolean;
-  /** A Replicate token and a model version for this tier are configured. */
+  /** A Replicate token and a model for this tier are configured, and that model makes what the request asks. */
   replicateReady: boolean;
+  /** Why Replicate is not ready, for the failure a replicate-only policy reports. */
+  replicateRefusal?: string;
   /** Veo's API key is configured. */
   geminiReady: boolean;
 }
@@ -27,7 +29,8 @@ export function chooseBackend(tier: Tier, situation: BackendSituation): BackendC
   }
   const { policy, workerWithRoom, replicateReady } = situation;
   if (policy === 'replicate-only') {
-    return replicateReady ? { kind: 'run', backend: 'replicate' } : { kind: 'unavailable', reason: `The backend policy is replicate-only, and Replicate is not configured for ${tier}.` };
+    if (replicateReady) return { kind: 'run', backend: 'replicate' };
+    return { kind: 'unavailable', reason: `The backend policy is replicate-only, and Replicate cannot run ${tier}${situation.replicateRefusal ? `: ${situation.replicateRefusal}` : '.'}` };
   }
   if (workerWithRoom) return { kind: 'run', backend: 'comfyui' };
   if (policy === 'prefer-comfyui' && replicateReady) return { kind: 'run', backend: 'replicate' };

@@ -33,6 +33,10 @@ export const CreateVideoJobRequestSchema = z
       .min(1, { error: 'must be at least 1' })
       .max(600, { error: 'must be at most 600' })
       .optional(),
+    audio: z
+      .boolean({ error: 'must be true or false' })
+      .optional()
+      .describe('false leaves the sound out; Veo makes sound (kept by default), the other tiers are silent.'),
     seed: z
       .number({ error: 'must be a number' })
       .int({ error: 'must be a whole number' })

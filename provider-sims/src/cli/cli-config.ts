@@ -45,7 +45,9 @@ const SETTINGS = {
     ...prefixed('VEO_SIM', COMMON),
     port: { flag: 'port', env: 'VEO_SIM_PORT', schema: port, help: 'port, 0 = any free one (default 8190)' },
     apiKey: { flag: 'api-key', env: 'VEO_SIM_API_KEY', schema: list, help: 'accepted API key(s), comma-separated (default: any)' },
-    latencyMs: { flag: 'latency-ms', env: 'VEO_SIM_LATENCY_MS', schema: ms, help: 'create → done (default 2000)' },
+    latencyMs: { flag: 'latency-ms', env: 'VEO_SIM_LATENCY_MS', schema: ms, help: 'fixed create → done (default: realistic, times --time-scale)' },
+    timeScale: { flag: 'time-scale', env: 'VEO_SIM_TIME_SCALE', schema: scale, help: 'factor on the realistic operation times, 0-1 (default 1)' },
+    retentionMs: { flag: 'retention-ms', env: 'VEO_SIM_RETENTION_MS', schema: ms, help: 'how long videos are kept (default 2 days)' },
     ffmpegPath: { flag: 'ffmpeg', env: 'FFMPEG_PATH', schema: z.string().min(1), help: 'ffmpeg binary' },
   },
   replicate: {

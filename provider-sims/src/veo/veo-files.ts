@@ -16,6 +16,8 @@ export interface VeoFile {
   path: string;
   /** Whether the operation that makes it finished with it (only those can be downloaded or extended). */
   published: boolean;
+  /** When it was made (ms since the epoch); it is gone `retentionMs` later. */
+  createdAt: number;
 }
 
 /** What a new file is made from. */
@@ -29,8 +31,11 @@ export interface VeoFileInput {
 }
 
 /**
- * The generated videos. A file is encoded the first time it is needed (when its operation is first
- * seen done, or on download), once.
+ * The generated videos, at the real output's size (1280x720 for 720p 16:9: the Gemini API's Veo
+ * docs, "Resolution"), with sound for the models that make it. A file is encoded the first time it
+ * is needed (when its operation is first seen done, or on download), once. A file is kept
+ * `retentionMs` (the Gemini API keeps generated videos 2 days: Veo docs, "Limitations"); after that
+ * it can be neither downloaded nor extended.
  */
 export class VeoFileStore {
   private readonly files = new Map<string, VeoFile>();
@@ -40,15 +45,15 @@ export class VeoFileStore {
   constructor(
     private readonly root: string,
     private readonly encoder: VideoEncoder,
-    private readonly scale: number,
+    private readonly retentionMs: number,
     private readonly log: Logger,
   ) {}
 
   create(input: VeoFileInput): VeoFile {
     const id = googleId();
     const full = frameSize(input.resolution, input.aspectRatio);
-    const width = evenSize(full.width * this.scale);
-    const height = evenSize(full.height * this.scale);
+    const width = evenSize(full.width);
+    const height = evenSize(full.height);
     const file: VeoFile = {
       id,
       model: input.model,
@@ -59,6 +64,7 @@ export class VeoFileStore {
       height,
       path: path.join(this.root, `${id}.mp4`),
       published: false,
+      createdAt: Date.now(),
     };
     this.files.set(id, file);
     this.specs.set(id, { width, height, fps: VEO_FPS, frames: input.durationSeconds * VEO_FPS, seed: input.seed, audio: input.audio });
@@ -69,10 +75,10 @@ export class VeoFileStore {
     return this.files.get(id);
   }
 
-  /** A published file, or undefined. */
+  /** A published file still kept, or undefined. */
   published(id: string): VeoFile | undefined {
     const file = this.files.get(id);
-    return file?.published ? file : undefined;
+    return file?.published && Date.now() - file.createdAt < this.retentionMs ? file : undefined;
   }
 
   /** Marks the file downloadable and starts encoding it in the background. */

@@ -71,7 +71,6 @@ export interface VeoVideoRequest {
 }
 
 const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/webp'];
-const PERSON_GENERATION = ['allow_all', 'allow_adult', 'dont_allow'];
 
 /** The file id in a generated video's uri: `.../files/{id}:download?alt=media` or `files/{id}`. */
 export function fileIdFromUri(uri: string): string | undefined {
@@ -140,8 +139,10 @@ export function validateVideoRequest(
   if (!Number.isInteger(sampleCount) || sampleCount < 1 || sampleCount > spec.maxSamples) {
     throw invalidArgument(`sampleCount must be between 1 and ${spec.maxSamples} for ${model}, got ${sampleCount}.`);
   }
-  if (parameters.personGeneration !== undefined && !PERSON_GENERATION.includes(parameters.personGeneration)) {
-    throw invalidArgument(`personGeneration ${parameters.personGeneration} is not supported. Supported values are: ${PERSON_GENERATION.join(', ')}.`);
+  const mode = instance.video ? 'extension' : instance.image ? 'image' : 'text';
+  const persons = spec.personGeneration[mode];
+  if (parameters.personGeneration !== undefined && !persons.includes(parameters.personGeneration)) {
+    throw invalidArgument(`${parameters.personGeneration} for personGeneration is currently not supported. Supported values for ${mode} input on ${model}: ${persons.join(', ') || 'none'}.`);
   }
 
   const base: VeoVideoRequest = {

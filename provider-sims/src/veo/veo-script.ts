@@ -2,8 +2,8 @@ import { z } from 'zod';
 
 /** What happens to a generation request. */
 export const VeoOutcomeSchema = z
-  .enum(['success', 'rate_limited_then_success', 'safety_filtered', 'operation_error', 'never_finishes', 'bad_request', 'server_error'])
-  .describe('success; 429 RESOURCE_EXHAUSTED on create; done with no samples and raiMediaFilteredReasons; done with error; never done; 400 on create; 500 on create');
+  .enum(['success', 'rate_limited_then_success', 'safety_filtered', 'safety_refused', 'operation_error', 'never_finishes', 'bad_request', 'server_error'])
+  .describe('success; 429 RESOURCE_EXHAUSTED on create; done with no samples and raiMediaFilteredReasons; 400 on create with a safety reason; done with error; never done; 400 on create; 500 on create');
 export type VeoOutcome = z.infer<typeof VeoOutcomeSchema>;
 
 /** A scripted outcome, as `POST /sim/script` takes it. */
@@ -32,6 +32,13 @@ export function veoUses(spec: VeoScriptSpec): number | null {
 /** The default safety filter reason. */
 export const DEFAULT_SAFETY_REASON =
   "The prompt could not be submitted. This prompt contains words that violate Gemini API's usage guidelines. Try rephrasing the prompt. If you think this was an error, send feedback.";
+
+/**
+ * The 400 INVALID_ARGUMENT message of a prompt refused at submit time, worded as users report
+ * Veo's (GitHub issues against Veo 3 pipelines, 2025).
+ */
+export const DEFAULT_SAFETY_REFUSAL =
+  "The prompt could not be submitted. This prompt contains sensitive words that violate Google's Responsible AI practices. Try rephrasing your prompt. Support codes: 58061214";
 
 /** The default error of a failed operation. */
 export const DEFAULT_OPERATION_ERROR = { code: 13, message: 'Video generation failed due to an internal error. Please try again.' };

@@ -43,7 +43,7 @@ export async function createVeoSimulator(options: VeoSimulatorOptions = {}): Pro
   const log = (logger ?? pino({ name: 'veo-sim', level: settings.logLevel })).child({ component: 'veo-sim' });
   const dataDir = await prepareDataDir(settings.dataDir, 'veo-sim');
   const stop = new AbortController();
-  const files = new VeoFileStore(dataDir.root, new VideoEncoder(resolveFfmpegPath(settings.ffmpegPath), stop.signal), settings.scale, log);
+  const files = new VeoFileStore(dataDir.root, new VideoEncoder(resolveFfmpegPath(settings.ffmpegPath), stop.signal), settings.retentionMs, log);
   const core: VeoCore = {
     settings,
     log,
@@ -59,7 +59,7 @@ export async function createVeoSimulator(options: VeoSimulatorOptions = {}): Pro
   await registerVeoRoutes(app, core);
   const { url, port } = await listen(app, settings.host, settings.port);
   log.info(
-    { url, dataDir: dataDir.root, latencyMs: settings.latencyMs, scale: settings.scale, apiKeys: describeCredentials(settings.apiKey) },
+    { url, dataDir: dataDir.root, latencyMs: settings.latencyMs ?? 'realistic', timeScale: settings.timeScale, apiKeys: describeCredentials(settings.apiKey) },
     `Veo simulator listening on ${url} (a test double of the Gemini API, not Google: scripted outcomes, synthetic video)`,
   );
 

@@ -27,7 +27,9 @@ export interface VeoSimState {
   simulator: 'veo-sim';
   note: string;
   dataDir: string;
-  latencyMs: number;
+  /** Fixed create → done time, or null for realistic times scaled by `timeScale`. */
+  latencyMs: number | null;
+  timeScale: number;
   operations: VeoOperationState[];
   requests: SeenRequest[];
   counters: VeoCounters;
@@ -41,7 +43,8 @@ export function veoState(core: VeoCore): VeoSimState {
     simulator: 'veo-sim',
     note: 'a Gemini API (Veo) simulator for tests: not the Gemini API, scripted outcomes and synthetic video',
     dataDir: core.dataDir,
-    latencyMs: core.settings.latencyMs,
+    latencyMs: core.settings.latencyMs ?? null,
+    timeScale: core.settings.timeScale,
     operations: core.operations.list().map((operation) => ({
       name: operation.name,
       model: operation.request.model,

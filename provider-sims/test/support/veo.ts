@@ -8,9 +8,9 @@ import { sleep } from './wait';
 export const KEY = 'test-key';
 export const MODEL = 'veo-3.1-generate-preview';
 
-/** A Veo simulator with short latency, small videos and no log output. */
+/** A Veo simulator with short latency and no log output (its videos have the real size). */
 export function startVeo(options: VeoSimulatorOptions = {}): Promise<VeoSimulator> {
-  return createVeoSimulator({ apiKey: KEY, latencyMs: 150, scale: 0.125, logLevel: 'silent', ...options });
+  return createVeoSimulator({ apiKey: KEY, latencyMs: 150, logLevel: 'silent', ...options });
 }
 
 /**

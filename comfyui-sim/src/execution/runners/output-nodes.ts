@@ -15,28 +15,29 @@ const VHS_ENCODINGS: Record<string, { encoding: VideoEncoding; extension: string
   'video/webm': { encoding: 'webm', extension: 'webm' },
 };
 
+/**
+ * VideoHelperSuite's VHS_VideoCombine (videohelpersuite/nodes.py at 8923bd8, `combine_video`): the
+ * first frame is saved as `<prefix>_<counter>.png` before any frame is encoded, then the video under
+ * the same prefix and counter, in the output folder (`temp` when `save_output` is false). An
+ * interrupt during the frames therefore leaves the PNG behind, as on a real pod.
+ */
 async function videoCombine(api: NodeRunApi, inputs: ResolvedInputs): Promise<NodeResult> {
   const shape = shapeOf(inputs, 'images');
   const frameRate = num(inputs, 'frame_rate', 8);
   const format = str(inputs, 'format', 'image/gif');
   const { encoding, extension } = VHS_ENCODINGS[format] ?? { encoding: 'gif', extension: 'gif' };
   const frames = inputs.pingpong === true ? Math.max(shape.frames, 2 * shape.frames - 2) : shape.frames;
+  const type = inputs.save_output === false ? 'temp' : 'output';
+  const target = saveTarget(api.core.dirs[type], str(inputs, 'filename_prefix', 'AnimateDiff'));
+  const stem = `${target.filename}_${pad5(nextVhsCounter(target))}`;
+  const posterPath = path.join(target.folder, `${stem}.png`);
+  await api.core.writer.write(posterPath, { ...shape, frames: 1, fps: frameRate, encoding: 'png' });
   for (let frame = 1; frame <= frames; frame += 1) {
     await api.sleep(api.core.timing.frameMs);
     await api.progress(frame, frames);
   }
-  const type = inputs.save_output === false ? 'temp' : 'output';
-  const target = saveTarget(api.core.dirs[type], str(inputs, 'filename_prefix', 'AnimateDiff'));
-  const stem = `${target.filename}_${pad5(nextVhsCounter(target))}`;
   const fullpath = path.join(target.folder, `${stem}.${extension}`);
-  await api.core.writer.write(fullpath, {
-    ...shape,
-    frames,
-    fps: frameRate,
-    encoding,
-    crf: num(inputs, 'crf', 19),
-    posterPath: path.join(target.folder, `${stem}.png`),
-  });
+  await api.core.writer.write(fullpath, { ...shape, frames, fps: frameRate, encoding, crf: num(inputs, 'crf', 19) });
   api.core.counters.filesWritten += 1;
   const file = { filename: `${stem}.${extension}`, subfolder: target.subfolder, type, format, frame_rate: frameRate, workflow: `${stem}.png`, fullpath };
   return { outputs: [opaque('VHS_FILENAMES')], ui: { gifs: [file] } };

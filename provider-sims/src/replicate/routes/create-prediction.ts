@@ -50,6 +50,11 @@ export async function createPrediction(core: ReplicateCore, request: FastifyRequ
     core.counters.validationErrors += 1;
     throw validationFailed(planned.error.issues, 'input');
   }
+  const unresolved = Object.entries(planned.inputs).filter(([, value]) => typeof value === 'string' && !core.files.resolvable(value));
+  if (unresolved.length > 0) {
+    core.counters.validationErrors += 1;
+    throw validationFailed(unresolved.map(([field]) => ({ code: 'invalid_file', path: [field], message: 'the file URL names no uploaded file (deleted or never created)' })), 'input');
+  }
   if (body.webhook !== undefined) {
     if (!URL.canParse(body.webhook) || !isLoopbackUrl(body.webhook)) {
       core.counters.validationErrors += 1;

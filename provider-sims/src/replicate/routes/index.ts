@@ -6,6 +6,7 @@ import { registerPredictionRoutes } from './predictions';
 import { configureReplicateErrors } from './replicate-http';
 import { registerReplicateSimControlRoutes } from './sim-control';
 import { registerStreamRoutes } from './streams';
+import { registerUploadRoutes } from './uploads';
 import { registerWebhookRoutes } from './webhooks';
 
 /** The API routes under `/v1` (token required, requests recorded), the files, the streams and `/sim/`. */
@@ -19,6 +20,7 @@ export async function registerReplicateRoutes(app: FastifyInstance, core: Replic
     });
     registerPredictionRoutes(api, core);
     registerWebhookRoutes(api, core);
+    registerUploadRoutes(api, core);
   });
   await app.register(async (open) => {
     registerFileRoutes(open, core);
