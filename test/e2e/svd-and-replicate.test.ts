@@ -152,12 +152,19 @@ describe('Replicate takes over when our GPU workers are full', () => {
     const watch = watchJob(user, jobId);
     const running = await watch.until((job) => job.state === 'running' && Boolean(job.attempt?.providerJobId));
     expect(running.attempt.backend).toBe('replicate');
-    expect((await user.cancelVideoJob(jobId)).state).toBe('cancelled');
-    watch.stop();
     const predictionId = running.attempt.providerJobId as string;
     type SimState = { predictions?: Array<{ prediction: { id: string; status: string; metrics: { predict_time?: number } } }>; cancelCalls?: Array<{ predictionId: string; statusBefore: string }> };
     let state: SimState = {};
     let status = '';
+    // Cancel once the prediction runs (and so bills), not while Replicate is still starting it.
+    for (let i = 0; i < 80 && status !== 'processing'; i += 1) {
+      state = await providerState('replicate');
+      status = state.predictions?.find((p) => p.prediction.id === predictionId)?.prediction.status ?? '';
+      if (status !== 'processing') await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).toBe('processing');
+    expect((await user.cancelVideoJob(jobId)).state).toBe('cancelled');
+    watch.stop();
     for (let i = 0; i < 40 && status !== 'canceled'; i += 1) {
       await new Promise((r) => setTimeout(r, 250));
       state = await providerState('replicate');
