@@ -68,7 +68,7 @@ export async function warmFunctions(ctx: BenchContext): Promise<SectionResult> {
       step.tick(`runAttempt × ${n}`);
     }
     const warm = p50(warmCalls.map((b) => b.wallMs));
-    const failed = ramps.reduce((total, r) => total + [...r.codes].filter(([code]) => code !== 'not-found' && code !== 'invalid-argument').reduce((t, [, k]) => t + k, 0), 0);
+    const failed = ramps.reduce((total, r) => total + [...r.codes].filter(([code]) => code !== 'not-found' && code !== 'resource-exhausted').reduce((t, [, k]) => t + k, 0), 0);
     return {
       title: `0. Functions emulator: start ${CONCURRENCY} runtime processes per callable (no-op calls, nothing written)`,
       details: [
