@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { FieldValue, type DocumentReference, type Firestore } from 'firebase-admin/firestore';
 import { getFunctions } from 'firebase-admin/functions';
+import { COLLECTIONS } from '@vidgen/contract';
 import { optimistically } from '@vidgen/contract/admin';
+import { BENCH_OPTIONS } from './bench-stack';
 import { sleep, type BenchContext, type SectionResult } from './context';
 import { ms, p50, p95 } from './stats';
 import { callableCode, signedInUser, type BenchUser } from './web-client';
@@ -35,16 +37,19 @@ const WARM_UP_CALL_TIMEOUT_MS = 35_000;
  * process is not ready within 30 s; Cloud Run functions serve up to 80 concurrent requests per
  * instance. So a burst on a cold function measures the emulator's process start-ups, not our code.
  * This starts {@link CONCURRENCY} processes for each function the timed scenarios call at once, with
- * calls that change nothing, in growing bursts, and reports the cost of one start-up (a call on a
- * cold function against the same call warm) measured in the same run: that cost is the emulator's,
- * and the timed scenarios, which run after this, do not pay it.
+ * calls that change nothing (each reads Firestore, so the process's channel is open too), in growing
+ * bursts, and reports the cost of one start-up (a call on a cold function against the same call
+ * warm) measured in the same run: that cost is the emulator's, and the timed scenarios, which run
+ * after this, do not pay it.
  */
 export async function warmFunctions(ctx: BenchContext): Promise<SectionResult> {
   const users = await Promise.all(Array.from({ length: CONCURRENCY }, () => signedInUser(ctx.state, { callTimeoutMs: WARM_UP_CALL_TIMEOUT_MS })));
   const step = ctx.progress.step('0 functions emulator: start runtime processes', 2 + RAMP.length * 3 + 2);
   const noOpCancel = (user: BenchUser) => user.cancelVideoJob(`bench-missing-${randomUUID().slice(0, 8)}`);
-  // Refused before it writes anything (invalid-argument).
-  const noOpCreate = (user: BenchUser) => user.createVideoJob({});
+  // Users at their limit: refused with resource-exhausted after reading their counter, nothing written.
+  const quotas = users.map((user) => ctx.admin.collection(COLLECTIONS.quotas).doc(user.uid));
+  await Promise.all(quotas.map((ref, i) => ref.set({ ownerUid: users[i]?.uid, active: BENCH_OPTIONS.maxActiveJobsPerUser, updatedAt: new Date() })));
+  const noOpCreate = (user: BenchUser) => user.createVideoJob({ prompt: 'vidgen bench: warm-up (refused)', model: 'animatediff' });
   try {
     const [first] = users as [BenchUser];
     const cold = await burst([first], noOpCancel);
@@ -53,7 +58,7 @@ export async function warmFunctions(ctx: BenchContext): Promise<SectionResult> {
     for (let i = 0; i < 3; i += 1) warmCalls.push(await burst([first], noOpCancel));
     step.tick();
     const ramps: Array<{ fn: string; n: number; wallMs: number; codes: Map<string, number> }> = [];
-    for (const [fn, call, answer] of [['cancelVideoJob', noOpCancel, 'not-found'], ['createVideoJob', noOpCreate, 'invalid-argument']] as const) {
+    for (const [fn, call, answer] of [['cancelVideoJob', noOpCancel, 'not-found'], ['createVideoJob', noOpCreate, 'resource-exhausted']] as const) {
       // A process that missed the emulator's 30 s is never used: start others until a full burst is answered.
       for (const n of [...RAMP, CONCURRENCY, CONCURRENCY]) {
         const result = await burst(users.slice(0, n), call);
@@ -83,9 +88,9 @@ export async function warmFunctions(ctx: BenchContext): Promise<SectionResult> {
               const codes = new Map<string, number>();
               for (const r of mine) for (const [code, n] of r.codes) codes.set(code, (codes.get(code) ?? 0) + n);
               const slowest = mine.reduce((a, b) => (b.wallMs > a.wallMs ? b : a));
-              return [`${fn}, bursts of ${RAMP.join(', ')} at once`, `${ms(mine.reduce((t, r) => t + r.wallMs, 0))} (slowest: ${slowest.n} at once, ${ms(slowest.wallMs)})`, codesText(codes)];
+              return [`${fn === 'cancelVideoJob' ? 'cancelVideoJob(unknown id)' : 'createVideoJob(a user at their limit)'}, bursts of ${RAMP.join(', ')} at once`, `${ms(mine.reduce((t, r) => t + r.wallMs, 0))} (slowest: ${slowest.n} at once, ${ms(slowest.wallMs)})`, codesText(codes)];
             }),
-            [`runAttempt(malformed task), bursts of ${RAMP.join(', ')}`, '', `${ran.reduce((a, b) => a + b, 0)} of ${RAMP.reduce((a, b) => a + b, 0)} ran`],
+            [`runAttempt(a job that does not exist), bursts of ${RAMP.join(', ')}`, '', `${ran.reduce((a, b) => a + b, 0)} of ${RAMP.reduce((a, b) => a + b, 0)} ran`],
           ],
           notes: [
             'The emulator starts a runtime process for each concurrent invocation when none is idle (Cloud Run: up to 80 requests per instance); a process that is not ready within 30 s fails its request, which the client sees as deadline-exceeded after its own timeout.',
@@ -105,16 +110,17 @@ export async function warmFunctions(ctx: BenchContext): Promise<SectionResult> {
     };
   } finally {
     step.done();
+    await Promise.all(quotas.map((ref) => ref.delete().catch(() => undefined)));
     await Promise.all(users.map((user) => user.close()));
   }
 }
 
-/** Sends `count` malformed `runAttempt` tasks (dropped at once) and waits until the emulator ran them; how many ran. */
+/** Sends `count` `runAttempt` tasks for jobs that do not exist (read, then nothing to do) and waits until the emulator ran them; how many ran. */
 async function warmRunAttempt(ctx: BenchContext, count: number): Promise<number> {
   const marker = `bench-warm-${randomUUID().slice(0, 8)}`;
   const queue = getFunctions(ctx.adminApp).taskQueue('runAttempt');
-  await Promise.all(Array.from({ length: count }, (_, i) => queue.enqueue({ warmUp: marker }, { id: `${marker}-${i}` })));
-  const ran = () => ctx.tail.lines.filter((line) => line.text.includes('Dropping a malformed runAttempt task') && line.text.includes(marker)).length;
+  await Promise.all(Array.from({ length: count }, (_, i) => queue.enqueue({ jobId: `${marker}-${i}`, attemptIndex: 0 }, { id: `${marker}-${i}` })));
+  const ran = () => ctx.tail.lines.filter((line) => line.text.includes('Nothing to do for this task') && line.text.includes(marker)).length;
   const deadline = Date.now() + 90_000;
   while (ran() < count && Date.now() < deadline) await sleep(200);
   return ran();
