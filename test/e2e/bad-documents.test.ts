@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { DocumentData } from 'firebase-admin/firestore';
 import { createJob, CreateVideoJobRequestSchema, type Job, type Tier } from '@vidgen/contract';
-import { adminDb } from '../support/admin';
+import { adminDb, jobWhen } from '../support/admin';
 import { stackState } from '../support/stack-state';
 import { operatorGet } from '../support/worker-intake';
 import { isTerminalJob, signedInUser, watchJob, type WebUser } from '../support/web-client';
@@ -13,25 +12,6 @@ jest.setTimeout(240_000);
 /** Long before anything this stack wrote: first in line for every query the watchdog and the workers make. */
 const LONG_AGO = new Date('2001-01-01T00:00:00Z');
 const URL_OR_PATH = /[a-z]+:\/\/|(^|\s)\/\w|\w\/\w+\//i;
-
-/** Resolves with the job once `predicate` holds, from an Admin SDK snapshot listener. */
-function jobWhen(jobId: string, predicate: (job: DocumentData) => boolean, timeoutMs = 60_000): Promise<DocumentData> {
-  return new Promise((resolve, reject) => {
-    let last: DocumentData | undefined;
-    const timer = setTimeout(() => {
-      stop();
-      reject(new Error(`Job ${jobId} did not get there in ${timeoutMs} ms; last: ${JSON.stringify({ state: last?.state, attempt: last?.attempt, error: last?.error })}`));
-    }, timeoutMs);
-    const stop = adminDb().doc(`jobs/${jobId}`).onSnapshot((snapshot) => {
-      last = snapshot.data();
-      if (last && predicate(last)) {
-        clearTimeout(timer);
-        stop();
-        resolve(last);
-      }
-    }, reject);
-  });
-}
 
 /** A valid queued job as createVideoJob writes it, `ageMs` old, whose first attempt was never handed to the queue. */
 function queuedJob(ownerUid: string, tier: Tier, ageMs: number): Job {

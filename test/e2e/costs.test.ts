@@ -4,7 +4,7 @@ import Replicate from 'replicate';
 import { claimAttempt, createJob, CreateVideoJobRequestSchema, recordProviderJob, type Job, type TransitionResult } from '@vidgen/contract';
 import { SIMULATED_VERSIONS } from '../../scripts/stack/provider-versions';
 import { LOCAL_SECRETS } from '../../scripts/stack/stack';
-import { adminDb } from '../support/admin';
+import { adminDb, jobWhen } from '../support/admin';
 import { setStepMs } from '../support/comfy-sim';
 import { clearProviderScripts, providerState, scriptProvider } from '../support/provider-sims';
 import { stackState } from '../support/stack-state';
@@ -22,25 +22,6 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 function ok(result: TransitionResult): Job {
   if (!result.ok) throw new Error(`refused: ${result.refusal}`);
   return result.job;
-}
-
-/** Resolves with the job once `predicate` holds, from an Admin SDK snapshot listener. */
-function jobWhen(jobId: string, predicate: (job: DocumentData) => boolean, timeoutMs = 60_000): Promise<DocumentData> {
-  return new Promise((resolve, reject) => {
-    let last: DocumentData | undefined;
-    const timer = setTimeout(() => {
-      stop();
-      reject(new Error(`Job ${jobId} did not get there in ${timeoutMs} ms; last: ${JSON.stringify({ state: last?.state, attempts: last?.attempts, costPending: last?.costPending })}`));
-    }, timeoutMs);
-    const stop = adminDb().doc(`jobs/${jobId}`).onSnapshot((snapshot) => {
-      last = snapshot.data();
-      if (last && predicate(last)) {
-        clearTimeout(timer);
-        stop();
-        resolve(last);
-      }
-    }, reject);
-  });
 }
 
 interface VeoOperation { name: string; prompt: string; createdAt: string; done: boolean; extends: string | null }

@@ -21,7 +21,7 @@ export interface RunnerDeps {
 
 const OOM_TRACEBACK = [
   'Traceback (most recent call last):',
-  '  File "/root/.pyenv/versions/3.11.10/lib/python3.11/site-packages/cog/server/worker.py", line 349, in _predict',
+  '  File "/usr/local/lib/python3.11/site-packages/cog/server/worker.py", line 349, in _predict',
   '    result = predict(**payload)',
   '  File "/src/predict.py", line 118, in predict',
   '    frames = self.pipe(**kwargs).frames',
