@@ -12,7 +12,7 @@ How long stored things are kept, written where the platform enforces it:
   Cloud Storage lifecycle rules on the bucket: delete videos/ (videos and posters) after
     VIDEO_RETENTION_DAYS (the deployed functions' parameter, default ${DEFAULT_RETENTION_DAYS.video}) and uploads/
     (reference images) after ${DEFAULT_UPLOAD_RETENTION_DAYS} days; the bucket's other rules are kept.
-  Firestore TTL policies on ${TTL_GROUPS.map((group) => `${group}.${TTL_FIELD}`).join(' and ')}: documents are deleted
+  Firestore TTL policies on ${TTL_GROUPS.map((group) => `${group}.${TTL_FIELD}`).join(', ')}: documents are deleted
     (usually within a day) once that time has passed.
 
 Commands:

@@ -42,11 +42,14 @@ describe('npm run retention', () => {
       `lifecycle gs://${BUCKET}/uploads/: no rule (wanted: 3 days)`,
       'ttl jobs.expiresAt: off',
       'ttl idempotencyKeys.expiresAt: off',
+      'ttl ledgers.expiresAt: off',
+      'ttl days.expiresAt: off',
+      'ttl shards.expiresAt: off',
     ]);
     expect(patches()).toEqual([]);
   });
 
-  it('apply writes the lifecycle rules beside the bucket\'s own and turns on both TTL policies; a second run changes nothing', async () => {
+  it('apply writes the lifecycle rules beside the bucket\'s own and turns on every TTL policy; a second run changes nothing', async () => {
     const run = await retention(['apply', '--project', PROJECT]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
@@ -55,17 +58,23 @@ describe('npm run retention', () => {
       `lifecycle gs://${BUCKET}/uploads/: delete after 3 days (set; was no rule)`,
       expect.stringMatching(/^ttl jobs\.expiresAt: turning on \(operation projects\/vidgen-prod\/databases\/\(default\)\/operations\/\w+/),
       expect.stringMatching(/^ttl idempotencyKeys\.expiresAt: turning on/),
+      expect.stringMatching(/^ttl ledgers\.expiresAt: turning on/),
+      expect.stringMatching(/^ttl days\.expiresAt: turning on/),
+      expect.stringMatching(/^ttl shards\.expiresAt: turning on/),
     ]);
     expect(state.buckets.get(BUCKET)!.lifecycle).toEqual([
       OPERATORS_RULE,
       { action: { type: 'Delete' }, condition: { age: 30, matchesPrefix: ['videos/'] } },
       { action: { type: 'Delete' }, condition: { age: 3, matchesPrefix: ['uploads/'] } },
     ]);
-    expect([...state.ttls.entries()]).toEqual([['jobs/expiresAt', 'CREATING'], ['idempotencyKeys/expiresAt', 'CREATING']]);
+    expect([...state.ttls.entries()]).toEqual(['jobs', 'idempotencyKeys', 'ledgers', 'days', 'shards'].map((group) => [`${group}/expiresAt`, 'CREATING']));
     expect(patches()).toEqual([
       `PATCH storage storage/v1/b/${BUCKET}`,
       'PATCH firestore v1/projects/vidgen-prod/databases/(default)/collectionGroups/jobs/fields/expiresAt',
       'PATCH firestore v1/projects/vidgen-prod/databases/(default)/collectionGroups/idempotencyKeys/fields/expiresAt',
+      'PATCH firestore v1/projects/vidgen-prod/databases/(default)/collectionGroups/ledgers/fields/expiresAt',
+      'PATCH firestore v1/projects/vidgen-prod/databases/(default)/collectionGroups/days/fields/expiresAt',
+      'PATCH firestore v1/projects/vidgen-prod/databases/(default)/collectionGroups/shards/fields/expiresAt',
     ]);
 
     const again = await retention(['apply', '--project', PROJECT]);
@@ -74,8 +83,11 @@ describe('npm run retention', () => {
       `lifecycle gs://${BUCKET}/uploads/: delete after 3 days (as set)`,
       'ttl jobs.expiresAt: CREATING (documents are deleted once it is ACTIVE)',
       'ttl idempotencyKeys.expiresAt: CREATING (documents are deleted once it is ACTIVE)',
+      'ttl ledgers.expiresAt: CREATING (documents are deleted once it is ACTIVE)',
+      'ttl days.expiresAt: CREATING (documents are deleted once it is ACTIVE)',
+      'ttl shards.expiresAt: CREATING (documents are deleted once it is ACTIVE)',
     ]);
-    expect(patches()).toHaveLength(3);
+    expect(patches()).toHaveLength(6);
   });
 
   it('keeps videos as long as the deployed functions\' VIDEO_RETENTION_DAYS says, and replaces an older rule of ours', async () => {
@@ -101,6 +113,9 @@ describe('npm run retention', () => {
       `lifecycle gs://${BUCKET}/uploads/: delete after 3 days (would set; was no rule)`,
       'ttl jobs.expiresAt: would turn on (now off)',
       'ttl idempotencyKeys.expiresAt: would turn on (now off)',
+      'ttl ledgers.expiresAt: would turn on (now off)',
+      'ttl days.expiresAt: would turn on (now off)',
+      'ttl shards.expiresAt: would turn on (now off)',
     ]);
     expect(patches()).toEqual([]);
   });
@@ -116,7 +131,7 @@ describe('npm run retention', () => {
       await tasks.close();
     }
     const retentionLines = stdout.split('\n').filter((line) => /^\S+\s+(lifecycle|ttl) /.test(line));
-    expect(retentionLines).toHaveLength(4);
+    expect(retentionLines).toHaveLength(7);
     expect(retentionLines.every((line) => line.startsWith('ok '))).toBe(true);
   });
 

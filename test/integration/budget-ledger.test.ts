@@ -8,13 +8,15 @@ import {
   expireLease,
   finishAttempt,
   GLOBAL_LEDGER_SHARDS,
+  ledgerExpiresAt,
   LIMIT_DEFAULTS,
   shardSliceMicroUsd,
+  utcDayKey,
   type EffectiveLimits,
   type Job,
   type Output,
 } from '@vidgen/contract';
-import { globalShardRef, JobRepository, optimistically, reserveSpend, SpendRefused, userDayLedgerRef } from '@vidgen/contract/admin';
+import { globalShardRef, JobRepository, optimistically, reserveSpend, spendLedgerRefs, SpendRefused, userDayLedgerRef, userLedgerRef } from '@vidgen/contract/admin';
 import { adminDb } from '../support/admin';
 
 /**
@@ -112,6 +114,26 @@ describe('the budget ledger on Firestore', () => {
     expect(await dayTotals(db, uid, reservation!.day)).toEqual({ reserved: 0, spent: 123_456 });
     const shards = await monthTotals(db, reservation!.month);
     expect(shards.reduce((sum, s) => ({ reserved: sum.reserved + s.reserved, spent: sum.spent + s.spent }), { reserved: 0, spent: 0 })).toEqual({ reserved: 0, spent: 123_456 });
+  });
+
+  it('decides on the day Firestore\'s clock gives, not on a read of another day, and dates every ledger it writes for the TTL policy', async () => {
+    const uid = `ledger-${randomUUID()}`;
+    const now = isolatedNow();
+    const yesterday = new Date(now.getTime() - 86_400_000);
+    // Yesterday's ledger has no room left: deciding on it would refuse.
+    await userDayLedgerRef(db, uid, utcDayKey(yesterday)).set({ reservedMicroUsd: 1_000_000_000, spentMicroUsd: 0 });
+    const readYesterday = await db.getAll(...spendLedgerRefs(db, uid, yesterday));
+    const spend = await reserveSpend(db, { uid, anonymous: false, limits: limits({ globalMonthlyBudgetUsd: 10 }), amountMicroUsd: 660_000, now, read: readYesterday });
+    expect(spend.job.reservation.day).toBe(utcDayKey(now));
+    const batch = db.batch();
+    spend.addTo(batch);
+    await batch.commit();
+
+    const { day, month, shards } = spend.job.reservation;
+    const expiry = async (ref: ReturnType<typeof userLedgerRef>) => ((await ref.get()).get('expiresAt') as { toDate(): Date }).toDate();
+    expect(await expiry(userLedgerRef(db, uid))).toEqual(new Date(now.getTime() + 86_400_000));
+    expect(await expiry(userDayLedgerRef(db, uid, day))).toEqual(ledgerExpiresAt(day));
+    for (const { shard } of shards) expect(await expiry(globalShardRef(db, month, shard))).toEqual(ledgerExpiresAt(month));
   });
 
   it('never reserves past the monthly budget however many creations race for it', async () => {

@@ -14,7 +14,7 @@ import {
   type CreateVideoJobResponse,
   type Tier,
 } from '@vidgen/contract';
-import { describeEnqueueFailure, enqueueAttempt, optimistically } from '@vidgen/contract/admin';
+import { describeEnqueueFailure, enqueueAttempt, optimistically, spendLedgerRefs } from '@vidgen/contract/admin';
 import { retentionOf } from '../config';
 import type { Services } from '../services';
 import { callableSettings, parseInput, requireUser } from './callable-errors';
@@ -71,7 +71,11 @@ export async function createVideoJob(request: CallableRequest<unknown>, services
   // concurrent calls of one user, and the job ends that decrement the counter, never wait on one another.
   const quotaRef = services.jobs.quotaRef(uid);
   const outcome = await optimistically(async () => {
-    const [quota, existing] = (await db.getAll(quotaRef, ...(keyRef ? [keyRef] : []))) as [DocumentSnapshot, DocumentSnapshot?];
+    // One round trip for everything the decision needs; this machine's clock picks the day's and
+    // month's ledgers, and reserveSpend reads them again in the rare case Firestore's clock disagrees.
+    const ledgerRefs = spendLedgerRefs(db, uid, new Date());
+    const [quota, ...rest] = (await db.getAll(quotaRef, ...(keyRef ? [keyRef] : []), ...ledgerRefs)) as [DocumentSnapshot, ...DocumentSnapshot[]];
+    const existing: DocumentSnapshot | undefined = keyRef ? rest.shift() : undefined;
     if (existing?.exists) {
       const record = existing.data() as { jobId: string; requestHash: string };
       if (record.requestHash !== requestHash) {
@@ -88,7 +92,7 @@ export async function createVideoJob(request: CallableRequest<unknown>, services
     // Firestore's clock, as for every later write to the job (see JobRepository.transition).
     const now = quota.readTime.toDate();
     // The rate and the budgets; refused, nothing is written.
-    const spend = await reserveOrRefuse(db, { uid, anonymous, limits, amountMicroUsd: worstCase, now });
+    const spend = await reserveOrRefuse(db, { uid, anonymous, limits, amountMicroUsd: worstCase, now, read: rest });
     const jobRef = jobs.doc();
     const { job } = createJob({ ownerUid: uid, request: input, plan, now, retentionDays: retentionOf(config) });
     const batch = db.batch();

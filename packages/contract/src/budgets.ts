@@ -3,6 +3,7 @@ import { decideRate } from './controls';
 import { formatUsd, toMicroUsd, toUsd } from './costs';
 import type { Reservation } from './job';
 import type { EffectiveLimits } from './limits';
+import { daysAfter, LEDGER_RETENTION_DAYS } from './retention';
 
 /**
  * Budgets as pure decisions over ledger documents: what `createVideoJob` reserves (a job's worst
@@ -71,6 +72,17 @@ export function budgetResetsAt(budget: BudgetName, now: Date): Date {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1));
 }
 
+/**
+ * When Firestore's TTL policy may delete a ledger document: {@link LEDGER_RETENTION_DAYS} after its
+ * period (a `YYYY-MM-DD` day or a `YYYY-MM` month) ended. Every write of a ledger sets it, so a
+ * settlement that lands after a deletion leaves a document that expires too.
+ */
+export function ledgerExpiresAt(period: string): Date {
+  const [year, month, day] = period.split('-').map(Number) as [number, number, number?];
+  const end = day === undefined ? Date.UTC(year, month, 1) : Date.UTC(year, month - 1, day + 1);
+  return daysAfter(new Date(end), LEDGER_RETENTION_DAYS);
+}
+
 /** What is left of `budgetMicroUsd` after a ledger's reservations and spending (never below 0). */
 export function roomMicroUsd(ledger: LedgerTotals, budgetMicroUsd: number): number {
   return Math.max(0, budgetMicroUsd - ledger.reservedMicroUsd - ledger.spentMicroUsd);
@@ -89,17 +101,6 @@ export function globalRoomMicroUsd(shards: ReadonlyMap<number, LedgerTotals>, bu
     room += roomMicroUsd(shards.get(index) ?? EMPTY_LEDGER, shardSliceMicroUsd(budgetMicroUsd, index));
   }
   return room;
-}
-
-/**
- * The shards a reservation reads first: starting at a random one, as many consecutive shards as a
- * reservation of this size would need if they were empty, and one more. A reservation that fits
- * there is decided on this one read; else every shard is read.
- */
-export function firstShardWindow(amountMicroUsd: number, budgetMicroUsd: number, start: number): number[] {
-  const slice = Math.max(1, Math.floor(budgetMicroUsd / GLOBAL_LEDGER_SHARDS));
-  const count = Math.min(GLOBAL_LEDGER_SHARDS, Math.ceil(amountMicroUsd / slice) + 1);
-  return Array.from({ length: count }, (_, i) => (start + i) % GLOBAL_LEDGER_SHARDS);
 }
 
 export interface ShardTake {
@@ -144,9 +145,7 @@ export type ReservationDecision =
       userDay: LedgerTotals;
       takes: ShardTake[];
     }
-  | { kind: 'refuse'; refusal: SpendRefusal }
-  /** The shards read first lack room; read every shard and decide again. */
-  | { kind: 'read_all_shards' };
+  | { kind: 'refuse'; refusal: SpendRefusal };
 
 export interface ReservationInput {
   now: Date;
@@ -158,10 +157,8 @@ export interface ReservationInput {
   recentCreations: readonly Date[];
   /** The owner's ledger for today. */
   userDay: LedgerTotals;
-  /** The monthly shards read, in the order to take from them (a missing document is empty). */
+  /** Every shard of the monthly ledger, in the order to take from them (a missing document is empty). */
   shards: ReadonlyArray<{ shard: number; ledger: LedgerTotals }>;
-  /** Whether `shards` is every shard: a refusal for the monthly budget needs every shard read. */
-  allShards: boolean;
 }
 
 /**
@@ -183,7 +180,6 @@ export function decideReservation(input: ReservationInput): ReservationDecision 
   const globalMicroUsd = toMicroUsd(limits.globalMonthlyBudgetUsd);
   const takes = takeFromShards(input.shards, amountMicroUsd, globalMicroUsd);
   if (!takes) {
-    if (!input.allShards) return { kind: 'read_all_shards' };
     const room = globalRoomMicroUsd(new Map(input.shards.map((s) => [s.shard, s.ledger])), globalMicroUsd);
     return { kind: 'refuse', refusal: budgetRefusal('globalMonthly', limits.globalMonthlyBudgetUsd, room, amountMicroUsd, now) };
   }

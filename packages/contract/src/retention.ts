@@ -33,12 +33,21 @@ export const DEFAULT_UPLOAD_RETENTION_DAYS = 3;
 /** Days an idempotency record is kept after the call that made it: long enough for any client retry. */
 export const IDEMPOTENCY_RETENTION_DAYS = 7;
 
+/**
+ * Days a spend ledger (a user's day, a shard of the month) is kept after its period ended: every job
+ * reserved in it has settled long before, and the month stays readable through the next one. The
+ * per-user rate window is kept {@link RATE_WINDOW_RETENTION_DAYS} after the user's last creation.
+ */
+export const LEDGER_RETENTION_DAYS = 35;
+export const RATE_WINDOW_RETENTION_DAYS = 1;
+
 /** The Storage prefixes whose objects a lifecycle rule deletes by age. */
 export const STORAGE_PREFIXES = { videos: 'videos/', uploads: 'uploads/' } as const;
 
 /** The field every expiring document carries, and the collection groups whose TTL policy uses it. */
 export const TTL_FIELD = 'expiresAt';
-export const TTL_COLLECTION_GROUPS = ['jobs', 'idempotencyKeys'] as const;
+/** `ledgers` holds the rate windows (`ledgers/user-{uid}`), `days` and `shards` the ledgers under them. */
+export const TTL_COLLECTION_GROUPS = ['jobs', 'idempotencyKeys', 'ledgers', 'days', 'shards'] as const;
 
 /** `days` after `from`. */
 export function daysAfter(from: Date, days: number): Date {

@@ -2,9 +2,9 @@ import {
   budgetResetsAt,
   decideReservation,
   describeSpendRefusal,
-  firstShardWindow,
   GLOBAL_LEDGER_SHARDS,
   globalRoomMicroUsd,
+  ledgerExpiresAt,
   LIMIT_DEFAULTS,
   reservedMicroUsdOf,
   settleShares,
@@ -32,7 +32,6 @@ function input(change: Partial<ReservationInput> = {}): ReservationInput {
     recentCreations: [],
     userDay: ledger(),
     shards: allEmpty(),
-    allShards: true,
     ...change,
   };
 }
@@ -46,6 +45,13 @@ describe('ledger keys and resets', () => {
     expect(budgetResetsAt('globalMonthly', new Date('2026-02-14T12:00:00.000Z'))).toEqual(new Date('2026-03-01T00:00:00.000Z'));
     expect(budgetResetsAt('globalMonthly', NOW)).toEqual(new Date('2027-01-01T00:00:00.000Z'));
   });
+
+  it('expires a ledger 35 days after its day or month ended', () => {
+    expect(ledgerExpiresAt('2026-12-31')).toEqual(new Date('2027-02-05T00:00:00.000Z'));
+    expect(ledgerExpiresAt('2026-02-28')).toEqual(new Date('2026-04-05T00:00:00.000Z'));
+    expect(ledgerExpiresAt('2026-12')).toEqual(new Date('2027-02-05T00:00:00.000Z'));
+    expect(ledgerExpiresAt('2026-01')).toEqual(new Date('2026-03-08T00:00:00.000Z'));
+  });
 });
 
 describe('shard slices', () => {
@@ -53,13 +59,6 @@ describe('shard slices', () => {
     const slices = Array.from({ length: GLOBAL_LEDGER_SHARDS }, (_, i) => shardSliceMicroUsd(budget, i));
     expect(slices.reduce((a, b) => a + b, 0)).toBe(budget);
     expect(Math.max(...slices) - Math.min(...slices)).toBeLessThanOrEqual(1);
-  });
-
-  it('reads first a window just large enough for the reservation, wrapping around', () => {
-    const budget = 32_000_000; // $1 a shard
-    expect(firstShardWindow(500_000, budget, 5)).toEqual([5, 6]);
-    expect(firstShardWindow(2_500_000, budget, 30)).toEqual([30, 31, 0, 1]);
-    expect(firstShardWindow(100_000_000, budget, 7)).toHaveLength(GLOBAL_LEDGER_SHARDS);
   });
 
   it('takes from the first shard with room alone, spans shards when needed, and refuses when they lack room together', () => {
@@ -107,11 +106,6 @@ describe('decideReservation', () => {
       kind: 'refuse',
       refusal: { kind: 'budget', budget: 'globalMonthly', budgetUsd: 100, leftUsd: 0.32, neededUsd: 1, resetsAt: new Date('2027-01-01T00:00:00.000Z') },
     });
-  });
-
-  it('asks for every shard before refusing for the monthly budget', () => {
-    const window = [{ shard: 9, ledger: ledger(3_125_000) }];
-    expect(decideReservation(input({ shards: window, allShards: false }))).toEqual({ kind: 'read_all_shards' });
   });
 
   it('refuses everything when a budget is 0', () => {
@@ -182,22 +176,16 @@ describe('the monthly budget under concurrency', () => {
       const user = Math.floor(random() * 20);
       const amount = amounts[Math.floor(random() * amounts.length)]!;
       const start = Math.floor(random() * GLOBAL_LEDGER_SHARDS);
-      let order = firstShardWindow(amount, budget, start);
+      const order = Array.from({ length: GLOBAL_LEDGER_SHARDS }, (_, i) => (start + i) % GLOBAL_LEDGER_SHARDS);
       const reads = new Map<string, number>();
       const read = (key: string) => {
         reads.set(key, get(key).version);
         return get(key).totals;
       };
-      const decide = (allShards: boolean) =>
-        decideReservation({
-          now: NOW, anonymous: false, limits: lim, amountMicroUsd: amount, recentCreations: [],
-          userDay: read(`user-${user}`), shards: order.map((shard) => ({ shard, ledger: read(`shard-${shard}`) })), allShards,
-        });
-      let decision = decide(order.length === GLOBAL_LEDGER_SHARDS);
-      if (decision.kind === 'read_all_shards') {
-        order = Array.from({ length: GLOBAL_LEDGER_SHARDS }, (_, i) => (start + i) % GLOBAL_LEDGER_SHARDS);
-        decision = decide(true);
-      }
+      const decision = decideReservation({
+        now: NOW, anonymous: false, limits: lim, amountMicroUsd: amount, recentCreations: [],
+        userDay: read(`user-${user}`), shards: order.map((shard) => ({ shard, ledger: read(`shard-${shard}`) })),
+      });
       attempts += 1;
       if (decision.kind === 'reserve') pending.push({ user, amount, reads, decision });
     };

@@ -2,19 +2,19 @@ import { FieldValue, type DocumentReference, type DocumentSnapshot, type Firesto
 import {
   decideReservation,
   describeSpendRefusal,
-  firstShardWindow,
   GLOBAL_LEDGER_SHARDS,
+  ledgerExpiresAt,
   reservedMicroUsdOf,
   settleShares,
   utcDayKey,
   utcMonthKey,
   type LedgerTotals,
-  type ReservationInput,
   type SpendRefusal,
 } from '../budgets';
 import { toMicroUsd, toUsd } from '../costs';
 import { COLLECTIONS, type Job, type Reservation } from '../job';
 import type { EffectiveLimits } from '../limits';
+import { daysAfter, RATE_WINDOW_RETENTION_DAYS } from '../retention';
 
 /** `ledgers/user-{uid}`: the user's latest creations, for the per-user rate. */
 export function userLedgerRef(db: Firestore, uid: string): DocumentReference {
@@ -83,62 +83,79 @@ export interface ReserveArgs {
   amountMicroUsd: number;
   /** Firestore's clock: picks the day and month, and stamps the rate window. */
   now: Date;
-  /** Picks the first shard; tests pass their own. */
+  /**
+   * The documents of {@link spendLedgerRefs}, read by the caller in the same round trip as its own;
+   * read here when absent or when they are another day's (the caller's clock and `now` straddled midnight).
+   */
+  read?: DocumentSnapshot[];
+  /** Picks the shard to take from first; tests pass their own. */
   random?: () => number;
 }
 
 /**
- * Reads the caller's rate window and daily ledger and a few shards of the monthly ledger (every
- * shard when those lack room), decides with {@link decideReservation}, and returns the writes for
- * the job's commit; throws {@link SpendRefused} when the rate or a budget says no. Nothing is written
- * here: the caller commits these writes with the job, so a reservation exists exactly when its job
- * does, and a conflict on any ledger document fails the whole commit (the caller then runs its
- * round again, reading afresh).
+ * What a creation by `uid` at `at` decides on, in this order: the user's rate window, the user's
+ * ledger for the day, and every shard of the month's ledger. Reading every shard costs 32 document
+ * reads in the same round trip, and lets a reservation skip the full ones and refuse on one read.
+ */
+export function spendLedgerRefs(db: Firestore, uid: string, at: Date): DocumentReference[] {
+  const month = utcMonthKey(at);
+  return [
+    userLedgerRef(db, uid),
+    userDayLedgerRef(db, uid, utcDayKey(at)),
+    ...Array.from({ length: GLOBAL_LEDGER_SHARDS }, (_, shard) => globalShardRef(db, month, shard)),
+  ];
+}
+
+function isReadOf(read: DocumentSnapshot[] | undefined, refs: DocumentReference[]): read is DocumentSnapshot[] {
+  return read?.length === refs.length && read.every((snapshot, i) => snapshot.ref.path === refs[i]!.path);
+}
+
+/**
+ * Decides with {@link decideReservation} on the documents of {@link spendLedgerRefs} (taking from the
+ * shards in order from a random one, so that concurrent creations spread over them), and returns the
+ * writes for the job's commit; throws {@link SpendRefused} when the rate or a budget says no. Nothing
+ * is written here: the caller commits these writes with the job, so a reservation exists exactly
+ * when its job does, and a conflict on any ledger document fails the whole commit (the caller then
+ * runs its round again, reading afresh).
  */
 export async function reserveSpend(db: Firestore, args: ReserveArgs): Promise<SpendReservation> {
   const { uid, limits, amountMicroUsd, now } = args;
   const day = utcDayKey(now);
   const month = utcMonthKey(now);
+  const refs = spendLedgerRefs(db, uid, now);
+  const [user, userDay, ...shards] = isReadOf(args.read, refs) ? args.read : await db.getAll(...refs);
   const start = Math.floor((args.random ?? Math.random)() * GLOBAL_LEDGER_SHARDS) % GLOBAL_LEDGER_SHARDS;
-  const window = firstShardWindow(amountMicroUsd, toMicroUsd(limits.globalMonthlyBudgetUsd), start);
-  const [user, userDay, ...firstShards] = await db.getAll(
-    userLedgerRef(db, uid),
-    userDayLedgerRef(db, uid, day),
-    ...window.map((shard) => globalShardRef(db, month, shard)),
-  );
-  let shardReads = window.map((shard, i) => ({ shard, snapshot: firstShards[i]! }));
-  const input = (allShards: boolean): ReservationInput => ({
+  const order = Array.from({ length: GLOBAL_LEDGER_SHARDS }, (_, i) => (start + i) % GLOBAL_LEDGER_SHARDS);
+  const decision = decideReservation({
     now,
     anonymous: args.anonymous,
     limits,
     amountMicroUsd,
     recentCreations: recentCreations(user!),
     userDay: totals(userDay!),
-    shards: shardReads.map(({ shard, snapshot }) => ({ shard, ledger: totals(snapshot) })),
-    allShards,
+    shards: order.map((shard) => ({ shard, ledger: totals(shards[shard]!) })),
   });
-  let decision = decideReservation(input(window.length === GLOBAL_LEDGER_SHARDS));
-  if (decision.kind === 'read_all_shards') {
-    const rest = Array.from({ length: GLOBAL_LEDGER_SHARDS - window.length }, (_, i) => (start + window.length + i) % GLOBAL_LEDGER_SHARDS);
-    const more = await db.getAll(...rest.map((shard) => globalShardRef(db, month, shard)));
-    shardReads = [...shardReads, ...rest.map((shard, i) => ({ shard, snapshot: more[i]! }))];
-    decision = decideReservation(input(true));
-  }
   if (decision.kind === 'refuse') throw new SpendRefused(decision.refusal);
-  if (decision.kind !== 'reserve') throw new Error('A reservation with every shard read still asked for more shards');
 
   const { takes, recentCreations: creations, userDay: dayAfter } = decision;
   const reservation: Reservation = { day, month, shards: takes };
-  const reservedShards = new Map(shardReads.map((read) => [read.shard, read.snapshot]));
   return {
     job: { reservedUsd: toUsd(amountMicroUsd), reservation },
     addTo(batch) {
-      writeOver(batch, user!, { ownerUid: uid, anonymous: args.anonymous, recentCreations: creations, updatedAt: now });
-      writeOver(batch, userDay!, { ownerUid: uid, day, ...dayAfter, updatedAt: now });
+      const rateExpiresAt = daysAfter(now, RATE_WINDOW_RETENTION_DAYS);
+      writeOver(batch, user!, { ownerUid: uid, anonymous: args.anonymous, recentCreations: creations, updatedAt: now, expiresAt: rateExpiresAt });
+      writeOver(batch, userDay!, { ownerUid: uid, day, ...dayAfter, updatedAt: now, expiresAt: ledgerExpiresAt(day) });
       for (const take of takes) {
-        const read = reservedShards.get(take.shard)!;
+        const read = shards[take.shard]!;
         const ledger = totals(read);
-        writeOver(batch, read, { month, shard: take.shard, reservedMicroUsd: ledger.reservedMicroUsd + take.microUsd, spentMicroUsd: ledger.spentMicroUsd, updatedAt: now });
+        writeOver(batch, read, {
+          month,
+          shard: take.shard,
+          reservedMicroUsd: ledger.reservedMicroUsd + take.microUsd,
+          spentMicroUsd: ledger.spentMicroUsd,
+          updatedAt: now,
+          expiresAt: ledgerExpiresAt(month),
+        });
       }
     },
   };
@@ -158,13 +175,13 @@ export function settleSpend(batch: WriteBatch, db: Firestore, ended: Job): void 
   const updatedAt = ended.updatedAt;
   batch.set(
     userDayLedgerRef(db, ended.ownerUid, reservation.day),
-    { reservedMicroUsd: FieldValue.increment(-reservedMicroUsdOf(reservation)), spentMicroUsd: FieldValue.increment(costMicroUsd), updatedAt },
+    { reservedMicroUsd: FieldValue.increment(-reservedMicroUsdOf(reservation)), spentMicroUsd: FieldValue.increment(costMicroUsd), updatedAt, expiresAt: ledgerExpiresAt(reservation.day) },
     { merge: true },
   );
   for (const share of settleShares(reservation, costMicroUsd)) {
     batch.set(
       globalShardRef(db, reservation.month, share.shard),
-      { reservedMicroUsd: FieldValue.increment(-share.releaseMicroUsd), spentMicroUsd: FieldValue.increment(share.spendMicroUsd), updatedAt },
+      { reservedMicroUsd: FieldValue.increment(-share.releaseMicroUsd), spentMicroUsd: FieldValue.increment(share.spendMicroUsd), updatedAt, expiresAt: ledgerExpiresAt(reservation.month) },
       { merge: true },
     );
   }
@@ -180,7 +197,9 @@ export function chargeLateSpend(batch: WriteBatch, db: Firestore, job: Job, adde
   const addedMicroUsd = toMicroUsd(addedUsd);
   if (!reservation || addedMicroUsd <= 0) return;
   const updatedAt = job.updatedAt;
-  batch.set(userDayLedgerRef(db, job.ownerUid, reservation.day), { spentMicroUsd: FieldValue.increment(addedMicroUsd), updatedAt }, { merge: true });
+  batch.set(userDayLedgerRef(db, job.ownerUid, reservation.day), { spentMicroUsd: FieldValue.increment(addedMicroUsd), updatedAt, expiresAt: ledgerExpiresAt(reservation.day) }, { merge: true });
   const [first] = reservation.shards;
-  if (first) batch.set(globalShardRef(db, reservation.month, first.shard), { spentMicroUsd: FieldValue.increment(addedMicroUsd), updatedAt }, { merge: true });
+  if (first) {
+    batch.set(globalShardRef(db, reservation.month, first.shard), { spentMicroUsd: FieldValue.increment(addedMicroUsd), updatedAt, expiresAt: ledgerExpiresAt(reservation.month) }, { merge: true });
+  }
 }
