@@ -27,7 +27,7 @@ import { ms } from './bench/stats';
  * summary to .stack/bench/last-run.md and stops the stack (also on Ctrl-C). A missed target is
  * reported, not an error: the exit code is 0 unless the stack cannot start.
  *
- * The timed scenarios (1, 2, 6) run `--runs` times (3 by default) and each of their figures is the
+ * The timed scenarios (1, 2, 6, 7) run `--runs` times (3 by default) and each of their figures is the
  * median of the runs with its spread, judged on the median; the report starts with the machine (cores,
  * load average) so that a reader can weigh the figures.
  */
@@ -42,7 +42,7 @@ const SECTIONS: Array<{ key: string; title: string; repeat: boolean; run: (ctx: 
 
 const USAGE = `Usage: npm run bench [-- --only 1,2,3,5,6,7] [-- --runs 3]
 Starts its own stack (ports +40000), runs the sections (all by default; 3 covers figures 3 and 4),
-the timed ones (1, 2, 6) --runs times each (default 3: median and spread), prints each figure beside
+the timed ones (1, 2, 6, 7) --runs times each (default 3: median and spread), prints each figure beside
 its target, and writes the summary to .stack/bench/last-run.md.`;
 
 async function main(): Promise<void> {
@@ -154,7 +154,7 @@ async function main(): Promise<void> {
     `command: \`${command}\``,
     `run ${new Date(began).toISOString()}, ${total}`,
     `machine at start: ${machineText(machine)}; load average at the end ${loadText(end.load)}`,
-    `timed scenarios (1, 2, 6): ${runs} runs each; a figure is the median of the runs, with the spread (min–max), judged on the median unless it says "every run"`,
+    `timed scenarios (1, 2, 6, 7): ${runs} runs each; a figure is the median of the runs, with the spread (min–max), judged on the median unless it says "every run"`,
     `stack: ${BENCH_OPTIONS.projectId}, ports +40000, 1 worker (MAX_CONCURRENT_JOBS 2), backend policy ${BENCH_OPTIONS.backendPolicy ?? 'prefer-comfyui'}${overrides.length ? ` (overridden: ${overrides.join('; ')})` : ''}`,
   ];
   mkdirSync(BENCH_OPTIONS.stateDir, { recursive: true });

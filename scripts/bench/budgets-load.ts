@@ -169,6 +169,7 @@ export async function measureBudgetsLoad(ctx: BenchContext): Promise<SectionResu
         value: `${ratio.toFixed(2)} (${ms(p95(createLatencies))} / ${ms(p95(noopLatencies))})`,
         target: `≤ ${TARGET_RATIO}`,
         pass: ratio <= TARGET_RATIO,
+        sample: { value: ratio, format: (value) => value.toFixed(2), judge: (value) => value <= TARGET_RATIO },
       },
       {
         id: '7b',
@@ -176,6 +177,7 @@ export async function measureBudgetsLoad(ctx: BenchContext): Promise<SectionResu
         value: `${ok} / ${exhausted} / ${otherCount}${others.length ? ` (${others.map(([c, n]) => `${c} ${n}`).join(', ')})` : ''}; ${withinBudget ? 'within' : 'over'}`,
         target: 'other = 0, within',
         pass: otherCount === 0 && noopFailures === 0 && withinBudget,
+        sample: { value: otherCount + noopFailures + (withinBudget ? 0 : 1), format: (value) => `${value} other or over`, judge: (value) => value === 0, judgeEvery: true },
       },
     ],
   };
