@@ -63,8 +63,9 @@ export async function measureBudgetsLoad(ctx: BenchContext): Promise<SectionResu
     }
   };
   const created: Array<{ user: BenchUser; jobId: string }> = [];
-  const outcomes = new Map<string, number>();
-  const count = (key: string) => outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+  /** Each outcome's latencies (ms). */
+  const outcomes = new Map<string, number[]>();
+  const count = (key: string, latency: number) => outcomes.set(key, [...(outcomes.get(key) ?? []), latency]);
   const noopLatencies: number[] = [];
   const createLatencies: number[] = [];
   let noopFailures = 0;
@@ -104,15 +105,18 @@ export async function measureBudgetsLoad(ctx: BenchContext): Promise<SectionResu
           if (await noop(user)) noopLatencies.push(Date.now() - noopStart);
           else noopFailures += 1;
           const callStart = Date.now();
+          let outcome: string;
           try {
             const { jobId } = await createJob(user, `budgets ${u}-${i}`);
             created.push({ user, jobId });
-            count('ok');
+            outcome = 'ok';
           } catch (error) {
             const code = callableCode(error);
-            count(code === 'resource-exhausted' ? exhaustedReason((error as Error).message) : code);
+            outcome = code === 'resource-exhausted' ? exhaustedReason((error as Error).message) : code;
           }
-          createLatencies.push(Date.now() - callStart);
+          const latency = Date.now() - callStart;
+          count(outcome, latency);
+          createLatencies.push(latency);
           step.tick();
         }
       }));
@@ -137,9 +141,10 @@ export async function measureBudgetsLoad(ctx: BenchContext): Promise<SectionResu
     await ctx.admin.doc(LIMITS_DOCUMENT).set(DEMO_LIMITS);
   }
 
-  const ok = outcomes.get('ok') ?? 0;
-  const exhausted = [...outcomes].filter(([key]) => key.startsWith('resource-exhausted')).reduce((total, [, n]) => total + n, 0);
-  const others = [...outcomes].filter(([key]) => key !== 'ok' && !key.startsWith('resource-exhausted'));
+  const counts = [...outcomes].map(([key, latencies]) => [key, latencies.length] as const);
+  const ok = outcomes.get('ok')?.length ?? 0;
+  const exhausted = counts.filter(([key]) => key.startsWith('resource-exhausted')).reduce((total, [, n]) => total + n, 0);
+  const others = counts.filter(([key]) => key !== 'ok' && !key.startsWith('resource-exhausted'));
   const otherCount = others.reduce((total, [, n]) => total + n, 0);
   const ratio = p95(createLatencies) / p95(noopLatencies);
   const budgetMicroUsd = toMicroUsd(budgetUsd);
@@ -153,7 +158,7 @@ export async function measureBudgetsLoad(ctx: BenchContext): Promise<SectionResu
         rows: [
           ['createVideoJob, every outcome', String(createLatencies.length), ms(p50(createLatencies)), ms(p95(createLatencies)), ms(Math.max(...createLatencies))],
           ['no-op callable (cancelVideoJob of an unknown id)', String(noopLatencies.length), ms(p50(noopLatencies)), ms(p95(noopLatencies)), ms(Math.max(...noopLatencies))],
-          ...[...outcomes].sort((a, b) => b[1] - a[1]).map(([key, n]) => [`  ${key}`, String(n), '', '', '']),
+          ...[...outcomes].sort((a, b) => b[1].length - a[1].length).map(([key, latencies]) => [`  ${key}`, String(latencies.length), ms(p50(latencies)), ms(p95(latencies)), ms(Math.max(...latencies))]),
         ],
         notes: [
           `limits: anonymous users $3 a day (an AnimateDiff job reserves $${JOB_WORST_CASE_USD}), ${limits.userJobsPerMinute} creations a minute, the month $${budgetUsd} ($${(usedBefore / 1e6).toFixed(2)} already used by earlier sections + $40)`,

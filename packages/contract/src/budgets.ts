@@ -22,8 +22,8 @@ import { daysAfter, LEDGER_RETENTION_DAYS } from './retention';
  * value it read and a precondition on that read (a concurrent writer makes the commit fail and the
  * round start again), taking no more than the shard's room; a settlement keeps it because on each
  * shard it releases what the job reserved there and charges at most that (see {@link settleShares}).
- * A reservation takes from one shard when that shard has room, and spans several when not, so a
- * job larger than a slice still fits whenever the shards together have room.
+ * A reservation takes from one shard when one has room for all of it, and spans several when not,
+ * so a job larger than a slice still fits whenever the shards together have room.
  *
  * Two cases step outside, and neither is a concurrency race: an operator who lowers the budget
  * leaves shards above their new slice (they simply refuse until the month turns), and a job whose
@@ -109,9 +109,10 @@ export interface ShardTake {
 }
 
 /**
- * Takes `amountMicroUsd` from the shards given, in their order, each up to its room within its
- * slice: from the first alone when it has room, else across as many as needed. Null when together
- * they have too little.
+ * Takes `amountMicroUsd` from the shards given, each up to its room within its slice: all of it from
+ * the first shard (in their order) that has room for all of it, so that a reservation writes one
+ * shard and races fewer others; else across as many as needed, in order. Null when together they
+ * have too little.
  */
 export function takeFromShards(
   shards: ReadonlyArray<{ shard: number; ledger: LedgerTotals }>,
@@ -120,13 +121,16 @@ export function takeFromShards(
 ): ShardTake[] | null {
   // A job that can cost nothing still names a shard, where a cost it did run up is charged.
   if (amountMicroUsd === 0) return shards[0] ? [{ shard: shards[0].shard, microUsd: 0 }] : null;
+  const room = ({ shard, ledger }: { shard: number; ledger: LedgerTotals }) => roomMicroUsd(ledger, shardSliceMicroUsd(budgetMicroUsd, shard));
+  const whole = shards.find((candidate) => room(candidate) >= amountMicroUsd);
+  if (whole) return [{ shard: whole.shard, microUsd: amountMicroUsd }];
   const takes: ShardTake[] = [];
   let missing = amountMicroUsd;
-  for (const { shard, ledger } of shards) {
+  for (const candidate of shards) {
     if (missing === 0) break;
-    const take = Math.min(missing, roomMicroUsd(ledger, shardSliceMicroUsd(budgetMicroUsd, shard)));
+    const take = Math.min(missing, room(candidate));
     if (take === 0) continue;
-    takes.push({ shard, microUsd: take });
+    takes.push({ shard: candidate.shard, microUsd: take });
     missing -= take;
   }
   return missing === 0 ? takes : null;

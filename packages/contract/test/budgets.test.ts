@@ -61,10 +61,11 @@ describe('shard slices', () => {
     expect(Math.max(...slices) - Math.min(...slices)).toBeLessThanOrEqual(1);
   });
 
-  it('takes from the first shard with room alone, spans shards when needed, and refuses when they lack room together', () => {
+  it('takes from the first shard with room for all of it alone, spans shards when needed, and refuses when they lack room together', () => {
     const budget = 32_000_000;
     const shards = [{ shard: 3, ledger: ledger(600_000) }, { shard: 4, ledger: ledger(0, 200_000) }, { shard: 5, ledger: ledger() }];
     expect(takeFromShards(shards, 300_000, budget)).toEqual([{ shard: 3, microUsd: 300_000 }]);
+    expect(takeFromShards(shards, 500_000, budget)).toEqual([{ shard: 4, microUsd: 500_000 }]);
     expect(takeFromShards(shards, 1_500_000, budget)).toEqual([{ shard: 3, microUsd: 400_000 }, { shard: 4, microUsd: 800_000 }, { shard: 5, microUsd: 300_000 }]);
     expect(takeFromShards(shards, 2_300_000, budget)).toBeNull();
     expect(takeFromShards(shards, 0, budget)).toEqual([{ shard: 3, microUsd: 0 }]);
