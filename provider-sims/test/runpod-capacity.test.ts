@@ -1,4 +1,4 @@
-import { createPodOnFirstAvailable, RunpodCapacityError, RunpodNoCapacityError, RunpodNotFoundError } from '@vidgen/runpod';
+import { createPodOnFirstAvailable, RunpodAuthError, RunpodCapacityError, RunpodNoCapacityError, RunpodNotFoundError } from '@vidgen/runpod';
 import type { RunpodSimulator } from '../src/simulators';
 import { L40S, RTX_4090, podRequest, runpodClient, startRunpod, waitForStatus } from './support/runpod';
 import { rejection } from './support/wait';
@@ -92,5 +92,21 @@ describe('RunPod simulator: capacity and placement, driven by our client', () =>
     const client = runpodClient(sim);
     const placed = await createPodOnFirstAvailable(client, { ...podRequest(), mounts: { network: [{ volumeId: 'vol_models', path: '/workspace' }] } }, [RTX_4090, L40S]);
     expect(placed).toMatchObject({ gpuTypeId: L40S, pod: { dataCenterId: 'EU-RO-1' } });
+  });
+});
+
+describe('createPodOnFirstAvailable', () => {
+  let sim: RunpodSimulator;
+  beforeAll(async () => {
+    sim = await startRunpod();
+  });
+  afterAll(async () => {
+    await sim.close();
+  });
+
+  it('stops at a failure that is not about capacity instead of trying the next GPU type', async () => {
+    const error = await rejection(createPodOnFirstAvailable(runpodClient(sim, 'rpa_wrong'), podRequest(), [RTX_4090, L40S]));
+    expect(error).toBeInstanceOf(RunpodAuthError);
+    expect(sim.state().requests.filter((request) => request.method === 'POST')).toHaveLength(1);
   });
 });
