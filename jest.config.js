@@ -7,6 +7,7 @@ const moduleNameMapper = {
   '^@vidgen/runner$': '<rootDir>/packages/runner/src/index.ts',
   '^@vidgen/client$': '<rootDir>/packages/client/src/index.ts',
   '^@vidgen/sim-kit$': '<rootDir>/packages/sim-kit/src/index.ts',
+  '^@vidgen/runpod$': '<rootDir>/packages/runpod/src/index.ts',
   '^@vidgen/media/local-store-server$': '<rootDir>/packages/media/src/local-store-server.ts',
 };
 const common = { transform, moduleNameMapper, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };

@@ -8,7 +8,7 @@ bash scripts/setup.sh
 export PATH="$PWD/node_modules/.bin:$PATH"
 echo "== Node $(node --version)"
 echo "== lint"; npx eslint . --max-warnings 0
-echo "== circular imports"; npx madge --circular --extensions ts --ts-config tsconfig.base.json packages/contract/src packages/media/src functions/src gpu-worker/src comfyui-sim/src provider-sims/src scripts
+echo "== circular imports"; npx madge --circular --extensions ts --ts-config tsconfig.base.json packages/contract/src packages/media/src packages/runpod/src functions/src gpu-worker/src comfyui-sim/src provider-sims/src scripts
 # Jest runs tests in vm contexts, where a dynamic import() (the Google client libraries load node-fetch
 # that way) needs this flag.
 jest() { node --experimental-vm-modules node_modules/jest/bin/jest.js "$@"; }

@@ -1,4 +1,4 @@
-/** The package's public entry: start the Veo (Gemini API) and Replicate simulators in-process. */
+/** The package's public entry: start the Veo (Gemini API), Replicate and RunPod simulators in-process. */
 export { createVeoSimulator, type VeoSimulator } from './veo/veo-simulator';
 export { VeoSettingsSchema, type VeoSettings, type VeoSimulatorOptions } from './veo/veo-options';
 export { VeoOutcomeSchema, VeoScriptSpecSchema, type VeoOutcome, type VeoScriptSpec } from './veo/veo-script';
@@ -14,3 +14,9 @@ export { PredictionSchema, PredictionStatusSchema, WebhookEventSchema, type Pred
 export type { ReplicateSimState, ReplicatePredictionState } from './replicate/replicate-state';
 export type { WebhookDelivery } from './replicate/prediction-record';
 export { signWebhook } from './replicate/webhook-signature';
+export { createRunpodSimulator, type RunpodSimulator } from './runpod/runpod-simulator';
+export { RunpodSettingsSchema, DEFAULT_GPU_TYPES, DEFAULT_DATA_CENTERS, type RunpodSettings, type RunpodSimulatorOptions, type GpuTypeSetting } from './runpod/runpod-options';
+export { RunpodScriptSpecSchema, RunpodOutcomeSchema, RunpodOperationSchema, type RunpodScriptSpec, type RunpodScriptEntry, type RunpodOutcome, type RunpodOperation } from './runpod/runpod-script';
+export type { RunpodPodHooks, RunpodHookPod, PodDownReason } from './runpod/pod-hooks';
+export type { RunpodSimState } from './runpod/runpod-state';
+export type { BilledSpan } from './runpod/billing-ledger';

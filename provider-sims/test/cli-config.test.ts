@@ -20,6 +20,26 @@ describe('readCliCommand', () => {
     });
   });
 
+  it('reads runpod flags: GPU types with their rates, data centers and network volumes', () => {
+    const command = readCliCommand(['runpod', '--boot-ms', '200', '--gpu-types', 'NVIDIA GeForce RTX 4090=0.44, NVIDIA L40S=0.86', '--network-volumes', 'vol_a=EU-RO-1'], {
+      RUNPOD_SIM_API_KEY: 'k1',
+      RUNPOD_SIM_DATA_CENTERS: 'US-KS-2,EU-RO-1',
+    });
+    expect(command).toEqual({
+      kind: 'runpod',
+      options: {
+        port: 8192,
+        logLevel: 'info',
+        apiKey: ['k1'],
+        bootMs: 200,
+        gpuTypes: { 'NVIDIA GeForce RTX 4090': { hourlyRate: 0.44 }, 'NVIDIA L40S': { hourlyRate: 0.86 } },
+        dataCenters: ['US-KS-2', 'EU-RO-1'],
+        networkVolumes: { vol_a: 'EU-RO-1' },
+      },
+    });
+    expect(() => readCliCommand(['runpod', '--gpu-types', 'NVIDIA L40S'], {})).toThrow(/"NVIDIA L40S" is not gpu type id=USD per hour/);
+  });
+
   it('names the flag or command that is wrong', () => {
     expect(() => readCliCommand(['veo', '--port', 'x'], {})).toThrow(/--port \/ VEO_SIM_PORT/);
     expect(() => readCliCommand(['replicate', '--versions', 'abc=sdxl'], {})).toThrow(/"abc=sdxl" is not key=svd or key=animatediff/);

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ReplicateModelKindSchema } from '../replicate/replicate-models';
 import type { ReplicateSimulatorOptions } from '../replicate/replicate-options';
+import type { RunpodSimulatorOptions } from '../runpod/runpod-options';
 import { LogLevelSchema } from '../shared/settings';
 import type { VeoSimulatorOptions } from '../veo/veo-options';
 import { CliConfigError } from '@vidgen/sim-kit';
@@ -28,6 +29,26 @@ const kindMap = z.string().transform((value, ctx) => {
   }
   return map;
 });
+/** `key=value,key=value` with each value read by `value`; keys may hold spaces (GPU type ids do). */
+function pairs<T>(what: string, value: z.ZodType<T>) {
+  return z.string().transform((text, ctx) => {
+    const map: Record<string, T> = {};
+    for (const pair of text.split(',').map((item) => item.trim()).filter(Boolean)) {
+      const at = pair.lastIndexOf('=');
+      const parsed = value.safeParse(pair.slice(at + 1).trim());
+      if (at <= 0 || !parsed.success) {
+        ctx.addIssue({ code: 'custom', message: `"${pair}" is not ${what}` });
+        return z.NEVER;
+      }
+      map[pair.slice(0, at).trim()] = parsed.data;
+    }
+    return map;
+  });
+}
+const gpuRates = pairs('gpu type id=USD per hour', z.coerce.number().min(0)).transform((rates) =>
+  Object.fromEntries(Object.entries(rates).map(([id, hourlyRate]) => [id, { hourlyRate }])),
+);
+const volumes = pairs('volume id=data center', z.string().min(1));
 const port = z.coerce.number().int().min(0).max(65535);
 const ms = z.coerce.number().min(0);
 const scale = z.coerce.number().gt(0).max(1);
@@ -62,6 +83,17 @@ const SETTINGS = {
     webhookSecret: { flag: 'webhook-secret', env: 'REPLICATE_SIM_WEBHOOK_SECRET', schema: z.string().regex(/^whsec_/), help: 'signing secret, whsec_... (default random)' },
     ffmpegPath: { flag: 'ffmpeg', env: 'FFMPEG_PATH', schema: z.string().min(1), help: 'ffmpeg binary' },
   },
+  runpod: {
+    host: { ...COMMON.host, env: 'RUNPOD_SIM_HOST' },
+    logLevel: { ...COMMON.logLevel, env: 'RUNPOD_SIM_LOG_LEVEL' },
+    port: { flag: 'port', env: 'RUNPOD_SIM_PORT', schema: port, help: 'port, 0 = any free one (default 8192)' },
+    apiKey: { flag: 'api-key', env: 'RUNPOD_SIM_API_KEY', schema: list, help: 'accepted API key(s), comma-separated (default: any)' },
+    provisionMs: { flag: 'provision-ms', env: 'RUNPOD_SIM_PROVISION_MS', schema: ms, help: 'time spent PROVISIONING (default 500)' },
+    bootMs: { flag: 'boot-ms', env: 'RUNPOD_SIM_BOOT_MS', schema: ms, help: 'time spent STARTING (default 3000)' },
+    gpuTypes: { flag: 'gpu-types', env: 'RUNPOD_SIM_GPU_TYPES', schema: gpuRates, help: 'GPU types and rates: NVIDIA L40S=0.86,...' },
+    dataCenters: { flag: 'data-centers', env: 'RUNPOD_SIM_DATA_CENTERS', schema: list, help: 'data center ids (default US-KS-2,EU-RO-1,CA-MTL-1)' },
+    networkVolumes: { flag: 'network-volumes', env: 'RUNPOD_SIM_NETWORK_VOLUMES', schema: volumes, help: 'network volumes: vol_id=US-KS-2,...' },
+  },
 } satisfies Record<string, Record<string, Setting>>;
 
 function prefixed<T extends Record<string, Omit<Setting, 'env'>>>(prefix: string, settings: T): { [K in keyof T]: T[K] & { env: string } } {
@@ -70,14 +102,15 @@ function prefixed<T extends Record<string, Omit<Setting, 'env'>>>(prefix: string
   ) as { [K in keyof T]: T[K] & { env: string } };
 }
 
-const DEFAULT_PORTS = { veo: 8190, replicate: 8191 } as const;
+const DEFAULT_PORTS = { veo: 8190, replicate: 8191, runpod: 8192 } as const;
 
 /** Usage text for `--help`. */
 export const USAGE = [
-  'provider-sims: simulators of the Gemini API (Veo) and Replicate for tests (not the services)',
+  'provider-sims: simulators of the Gemini API (Veo), Replicate and RunPod for tests (not the services)',
   '',
   'usage: node provider-sims/dist/index.js veo [flags]',
   '       node provider-sims/dist/index.js replicate [flags]',
+  '       node provider-sims/dist/index.js runpod [flags]',
   ...Object.entries(SETTINGS).flatMap(([command, settings]) => [
     '',
     `${command}:`,
@@ -89,13 +122,17 @@ export const USAGE = [
 export { CliConfigError };
 
 /** What the command line asks for. */
-export type CliCommand = { kind: 'help' } | { kind: 'veo'; options: VeoSimulatorOptions } | { kind: 'replicate'; options: ReplicateSimulatorOptions };
+export type CliCommand =
+  | { kind: 'help' }
+  | { kind: 'veo'; options: VeoSimulatorOptions }
+  | { kind: 'replicate'; options: ReplicateSimulatorOptions }
+  | { kind: 'runpod'; options: RunpodSimulatorOptions };
 
 /** Reads the subcommand and its flags, falling back to the environment. */
 export function readCliCommand(argv: string[], env: NodeJS.ProcessEnv): CliCommand {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') return { kind: 'help' };
-  if (command !== 'veo' && command !== 'replicate') throw new CliConfigError(`unknown command ${JSON.stringify(command)}: use veo or replicate`);
+  if (command !== 'veo' && command !== 'replicate' && command !== 'runpod') throw new CliConfigError(`unknown command ${JSON.stringify(command)}: use veo, replicate or runpod`);
   const settings: Record<string, Setting> = SETTINGS[command];
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -115,5 +152,7 @@ export function readCliCommand(argv: string[], env: NodeJS.ProcessEnv): CliComma
     read[name] = parsed.data;
   }
   const options = { port: DEFAULT_PORTS[command], logLevel: 'info', ...read };
-  return command === 'veo' ? { kind: 'veo', options: options as VeoSimulatorOptions } : { kind: 'replicate', options: options as ReplicateSimulatorOptions };
+  if (command === 'veo') return { kind: 'veo', options: options as VeoSimulatorOptions };
+  if (command === 'runpod') return { kind: 'runpod', options: options as RunpodSimulatorOptions };
+  return { kind: 'replicate', options: options as ReplicateSimulatorOptions };
 }
