@@ -72,7 +72,9 @@ export async function runHosted(services: Services, jobId: string, attemptIndex:
       }),
   );
   if (end.kind === 'stopped') {
-    if (end.reason === 'handed_off' && handedOff.result) {
+    // Whatever the run reports as its stop: once the hand-off was written the lease is gone, so the
+    // job's listener may have stopped the run as `lease_lost` first. The written hand-off decides.
+    if (handedOff.result) {
       const next = await dispatchNext(services.taskQueues, jobId, handedOff.result);
       log.info('Chained run handed on to the next invocation', { next, seconds: Math.round((Date.now() - started) / 1000) });
     }
