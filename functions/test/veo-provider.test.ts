@@ -1,7 +1,6 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GoogleGenAI } from '@google/genai';
 import { createJob, JobError, resolveTierParams, type Attempt, type Segment } from '@vidgen/contract';
 import { RunStopped } from '@vidgen/runner';
 import { createVeoSimulator, type VeoSimulator } from '../../provider-sims/src/simulators';
@@ -14,7 +13,7 @@ const KEY = 'test-key';
 const MODEL = 'veo-3.1-generate-preview';
 const USD_PER_SECOND = 0.4;
 /** Under Jest the SDK needs a fetch of its own (see provider-sims/README.md). */
-const jestFetch = (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init);
+const jestFetch = (...args: Parameters<typeof fetch>) => fetch(...args);
 
 interface RunLog {
   run: HostedRun;
@@ -132,9 +131,14 @@ describe('VeoProvider against the Veo simulator', () => {
 
   it('follows an operation started by a run that died before recording it, rather than paying for it again', async () => {
     const prompt = 'an operation in flight';
-    const ai = new GoogleGenAI({ apiKey: KEY, httpOptions: { baseUrl: sim.url, fetch: jestFetch } });
-    const started = await ai.models.generateVideos({ model: MODEL, source: { prompt }, config: { durationSeconds: 8, numberOfVideos: 1 } });
-    const log = hostedRun(workDir, 15, { providerJobId: started.name! }, prompt);
+    // Started over the Gemini API's REST route, as the first runner's client did.
+    const response = await fetch(`${sim.url}/v1beta/models/${MODEL}:predictLongRunning`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-goog-api-key': KEY },
+      body: JSON.stringify({ instances: [{ prompt }], parameters: { durationSeconds: 8, sampleCount: 1 } }),
+    });
+    const started = (await response.json()) as { name: string };
+    const log = hostedRun(workDir, 15, { providerJobId: started.name }, prompt);
     stopAtFirstSegment(log);
 
     expect(await provider().run(log.run).catch((caught: unknown) => caught)).toBeInstanceOf(RunStopped);
