@@ -73,7 +73,7 @@ describe('createVideoJob: quota and idempotency', () => {
     await expect(createVideoJob(call(uid, request()), t.services)).rejects.toMatchObject({ code: 'resource-exhausted' });
     expect(await active(uid)).toBe(LIMIT);
 
-    const cancelled = await t.services.jobs.transition(first!.jobId, (job, now) => cancelJob(job, { now }));
+    const cancelled = await t.services.jobs.transition(first.jobId, (job, now) => cancelJob(job, { now }));
     expect(cancelled.ok).toBe(true);
     expect(await active(uid)).toBe(LIMIT - 1);
     await createVideoJob(call(uid, request()), t.services);

@@ -92,7 +92,7 @@ describe('runUnderLease', () => {
       const stopped = new Promise<never>((_, reject) => {
         const stop = () => {
           seen.reason = context.signal.reason;
-          reject(context.signal.reason);
+          reject(context.signal.reason as Error);
         };
         if (context.signal.aborted) stop();
         else context.signal.addEventListener('abort', stop, { once: true });
