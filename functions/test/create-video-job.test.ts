@@ -3,19 +3,13 @@ import type { CallableRequest } from 'firebase-functions/v2/https';
 import { attemptTaskId, cancelJob, COLLECTIONS, LIMITS_DOCUMENT } from '@vidgen/contract';
 import { createVideoJob } from '../src/api/create-video-job';
 import { unitFirestore, type UnitFirestore } from '../../test/support/unit-firestore';
-import { DEFAULTS } from './support/settings';
+import { callAs as call, deployParameters } from './support/callable';
 import { testServices, type TestServices } from './support/services';
 
 jest.setTimeout(30_000);
 
 const LIMIT = 2;
-// The parameters as firebase deploy would set them (params read process.env at run time).
-Object.assign(process.env, Object.fromEntries(Object.entries({ ...DEFAULTS, MAX_ACTIVE_JOBS_PER_USER: LIMIT, ENFORCE_APP_CHECK: false }).map(([name, value]) => [name, String(value)])));
-
-/** A signed-in caller's request, as firebase-functions hands it to the handler. */
-function call(uid: string, data: Record<string, unknown>): CallableRequest<unknown> {
-  return { data, auth: { uid, token: { firebase: { sign_in_provider: 'password' } } }, rawRequest: {} } as unknown as CallableRequest<unknown>;
-}
+deployParameters({ MAX_ACTIVE_JOBS_PER_USER: LIMIT });
 
 /**
  * createVideoJob on the Firestore emulator with Cloud Tasks faked: the per-user limit and the
