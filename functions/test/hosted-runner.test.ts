@@ -28,6 +28,7 @@ describe('hosted attempts under a lease', () => {
     veoSim = await createVeoSimulator({ apiKey: KEY, latencyMs: 60, scale: 0.125, logLevel: 'silent' });
     replicateSim = await createReplicateSimulator({ token: TOKEN, startMs: 20, predictMs: 300, logsIntervalMs: 60, scale: 0.25, logLevel: 'silent' });
   });
+  afterEach(() => veoSim.clearScript());
   afterAll(async () => {
     await veoSim.close();
     await replicateSim.close();
@@ -67,9 +68,10 @@ describe('hosted attempts under a lease', () => {
   it('a Veo chain that does not fit one invocation is handed to the next, which finishes it from the recorded segment', async () => {
     const prompt = 'a chain across invocations';
     const jobId = await seedJob(t.services, { plan: ['veo'], request: { model: 'veo', durationSeconds: 15, prompt } });
+    veoSim.script({ outcome: 'success', promptContains: prompt, latencyMs: 1000 });
 
-    // Room for one segment per invocation.
-    await runAttempt({ jobId, attemptIndex: 0 }, t.services, options({ veo: veo(5040) }));
+    // Each segment takes a second; the first invocation has room for one segment's timeout and half a second more.
+    await runAttempt({ jobId, attemptIndex: 0 }, t.services, options({ veo: veo(5500) }));
     const handedOn = await t.services.jobs.get(jobId);
     expect(handedOn).toMatchObject({ state: 'running', attempt: { index: 0, state: 'pending', leaseToken: null, dispatchCount: 1, resumes: 1, costUsd: 3.2 } });
     expect(handedOn?.attempt?.segments).toHaveLength(1);

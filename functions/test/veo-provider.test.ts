@@ -93,8 +93,13 @@ describe('VeoProvider against the Veo simulator', () => {
   it('pays for a 15 s clip segment by segment; a run resumed after a hand-off pays only for what is left, and one resumed when all is paid only downloads', async () => {
     const prompt = 'fifteen seconds of surf';
     const first = hostedRun(workDir, 15, {}, prompt);
-    // Room for one segment's timeout and no more: the chain is handed on after the generation.
-    const error = await provider({ timeoutMs: 5000, invocationBudgetMs: 5040 }).run(first.run).catch((caught: unknown) => caught);
+    // The generation is recorded a minute into the invocation: no room left for another segment.
+    const record = first.run.recordSegment;
+    first.run.recordSegment = async (segment) => {
+      first.run.invocationStartedAtMs -= 60_000;
+      return record(segment);
+    };
+    const error = await provider({ timeoutMs: 5000, invocationBudgetMs: 60_000 }).run(first.run).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(RunStopped);
     expect(first.handedOff).toBe(true);
     expect(first.segments.map((segment) => [segment.seconds, segment.costUsd])).toEqual([[8, 3.2]]);
