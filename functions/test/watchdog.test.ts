@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { attemptTaskId, COLLECTIONS, recordSegment } from '@vidgen/contract';
+import { attemptTaskId, cancelJob, COLLECTIONS, recordAttemptCost, recordProviderJob, recordSegment } from '@vidgen/contract';
 import { sweep } from '../src/orchestration/watchdog';
 import { unitFirestore, type UnitFirestore } from '../../test/support/unit-firestore';
 import { claimJob, seedJob, testServices, type TestServices } from './support/services';
@@ -97,6 +97,18 @@ describe('watchdog sweep', () => {
     expect(await sweep(t.services, { pendingStaleMs: HOUR })).toMatchObject({ leasesExpired: 1, failures: 2 });
     // Written, though not handed on: the pending attempt is re-dispatched once its hand-off is stale.
     expect((await t.services.jobs.get(other))?.attempt).toMatchObject({ index: 1, state: 'pending' });
+  });
+
+  it('without a Replicate token, lets a cancelled prediction\'s recorded cost stand rather than wait for it forever', async () => {
+    const jobId = await seedJob(t.services, { plan: ['animatediff'], request: { model: 'animatediff' } });
+    const { leaseToken } = await claimJob(t.services, jobId, { backend: 'replicate', workerId: 'functions:replicate' });
+    await t.services.jobs.transition(jobId, (job, now) => recordProviderJob(job, { leaseToken, providerJobId: 'prediction-1', now }));
+    await t.services.jobs.transition(jobId, (job, now) => recordAttemptCost(job, { leaseToken, costUsd: 0.02, now }));
+    await t.services.jobs.transition(jobId, (job, now) => cancelJob(job, { now }));
+    expect(await t.services.jobs.get(jobId)).toMatchObject({ costPending: true });
+
+    expect(await sweep(t.services, { pendingStaleMs: HOUR, replicate: null })).toMatchObject({ costsSettled: 1, failures: 0 });
+    expect(await t.services.jobs.get(jobId)).toMatchObject({ state: 'cancelled', costPending: false, costUsd: 0.02, attempts: [expect.objectContaining({ costKnown: true, costUsd: 0.02 })] });
   });
 
   it('ends the job when the expired attempt was its last chance, and removes what its attempts stored', async () => {
