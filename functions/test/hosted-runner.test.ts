@@ -85,6 +85,15 @@ describe('hosted attempts under a lease', () => {
     expect(operations[1]!.extends).toBe(operations[0]!.files[0]!.id);
   });
 
+  it('a reference image that cannot be read fails the Veo attempt before anything is paid for', async () => {
+    const prompt = 'an image that is not there';
+    const ownerUid = 'owner-without-upload';
+    const jobId = await seedJob(t.services, { ownerUid, plan: ['veo'], request: { model: 'veo', prompt, referenceImagePath: `uploads/${ownerUid}/missing.png` } });
+    await runAttempt({ jobId, attemptIndex: 0 }, t.services, options({ veo: veo(60_000) }));
+    expect(await t.services.jobs.get(jobId)).toMatchObject({ state: 'failed', costUsd: 0, error: { code: 'reference_image_missing' } });
+    expect(veoSim.state().operations.filter((operation) => operation.prompt === prompt)).toEqual([]);
+  });
+
   it('a cancel stops a Replicate run and its prediction; the watchdog then adds what the prediction ran for', async () => {
     const prompt = 'a prediction cancelled mid-way';
     replicateSim.script({ outcome: 'never_finishes', promptContains: prompt });
