@@ -68,10 +68,10 @@ describe('hosted attempts under a lease', () => {
   it('a Veo chain that does not fit one invocation is handed to the next, which finishes it from the recorded segment', async () => {
     const prompt = 'a chain across invocations';
     const jobId = await seedJob(t.services, { plan: ['veo'], request: { model: 'veo', durationSeconds: 15, prompt } });
-    veoSim.script({ outcome: 'success', promptContains: prompt, latencyMs: 1000 });
+    veoSim.script({ outcome: 'success', promptContains: prompt, latencyMs: 1500 });
 
-    // Each segment takes a second; the first invocation has room for one segment's timeout and half a second more.
-    await runAttempt({ jobId, attemptIndex: 0 }, t.services, options({ veo: veo(5500) }));
+    // Each segment takes 1.5 s; the first invocation has room for one segment's timeout and 0.8 s more.
+    await runAttempt({ jobId, attemptIndex: 0 }, t.services, options({ veo: veo(5800) }));
     const handedOn = await t.services.jobs.get(jobId);
     expect(handedOn).toMatchObject({ state: 'running', attempt: { index: 0, state: 'pending', leaseToken: null, dispatchCount: 1, resumes: 1, costUsd: 3.2 } });
     expect(handedOn?.attempt?.segments).toHaveLength(1);
