@@ -1,4 +1,6 @@
-/** Two layers: `unit` needs nothing running; `stack` runs against the local stack (emulators, workers, ComfyUI simulator), which its global setup starts. */
+/**
+ * Two layers: `unit` needs only a Firestore emulator, which its global setup starts on a free port
+ * (test/support/unit-firestore.ts); `stack` runs against the local stack (emulators, workers, ComfyUI simulator), which its global setup starts. */
 const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }] };
 const moduleNameMapper = {
   '^@vidgen/contract$': '<rootDir>/packages/contract/src/index.ts',
@@ -18,6 +20,8 @@ module.exports = {
       ...common,
       displayName: 'unit',
       testMatch: ['<rootDir>/{packages/*,functions,gpu-worker,comfyui-sim,provider-sims,scripts}/test/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/support/unit-firestore-setup.ts',
+      globalTeardown: '<rootDir>/test/support/unit-firestore-teardown.ts',
     },
     {
       ...common,

@@ -16,6 +16,8 @@ export interface Services {
   taskQueues: Functions;
   /** `config/limits`, read at most every LIMITS_CACHE_SECONDS by this instance. */
   limits: LiveLimits;
+  /** Where hosted providers' videos are stored and encoded, made on first use. */
+  outputs(): Promise<OutputServices>;
 }
 
 export interface OutputServices {
@@ -33,7 +35,7 @@ export function getServices(): Services {
     const app = getApps()[0] ?? initializeApp();
     const db = getFirestore(app);
     db.settings({ ignoreUndefinedProperties: true });
-    services = { app, db, jobs: new JobRepository(db), taskQueues: getFunctions(app), limits: new LiveLimits(db) };
+    services = { app, db, jobs: new JobRepository(db), taskQueues: getFunctions(app), limits: new LiveLimits(db), outputs: getOutputServices };
   }
   return services;
 }

@@ -12,10 +12,10 @@ const USD_PER_SECOND = 0.000975;
 const TOKEN = 'test-token';
 
 /** A run context as runUnderLease gives it, recording what the provider reports. */
-function hostedRun(prompt: string, workDir: string, controller = new AbortController()) {
+function hostedRun(prompt: string, workDir: string, controller = new AbortController(), providerJobId: string | null = null) {
   const request = { prompt, model: 'animatediff' as const };
   const job = createJob({ ownerUid: 'u', request, plan: ['animatediff'], now: new Date() }).job;
-  const attempt: Attempt = { ...job.attempt!, backend: 'replicate', state: 'running' };
+  const attempt: Attempt = { ...job.attempt!, backend: 'replicate', state: 'running', providerJobId };
   const recorded: number[] = [];
   const saved: string[] = [];
   const run: HostedRun = {
@@ -114,6 +114,26 @@ describe('ReplicateProvider against the Replicate simulator: what every end cost
     expect(abandoned.costUsd).toBe(chargeOf(id));
     // Already canceled: abandon sends no second cancel.
     expect(cancelsOf(id)).toHaveLength(1);
+  });
+
+  it('a resumed run (its invocation died) follows the saved prediction and creates none', async () => {
+    const first = hostedRun('a prediction to resume', workDir, new AbortController());
+    first.run.saveProviderJobId = async (id) => {
+      first.saved.push(id);
+      // The invocation dies right after saving the id.
+      throw new RunStopped('lease_lost');
+    };
+    await expect(provider().run(first.run)).rejects.toBeInstanceOf(RunStopped);
+    const id = first.saved[0]!;
+    const predictions = sim.state().predictions.length;
+
+    const resumed = hostedRun('a prediction to resume', workDir, new AbortController(), id);
+    const result = await provider().run(resumed.run);
+
+    expect(sim.state().predictions).toHaveLength(predictions);
+    expect(resumed.saved).toEqual([]);
+    expect(result.costUsd).toBe(chargeOf(id));
+    expect(cancelsOf(id)).toEqual([]);
   });
 
   it('abandon cancels a prediction still running (its runner died) and reads what it cost', async () => {

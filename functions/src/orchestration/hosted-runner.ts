@@ -4,7 +4,7 @@ import { dispatchNext, type RepositoryResult } from '@vidgen/contract/admin';
 import { readSmallObject } from '@vidgen/media';
 import { RunStopped, runUnderLease, type RunLog } from '@vidgen/runner';
 import type { HostedProvider } from '../providers/hosted-provider';
-import { getOutputServices, type Services } from '../services';
+import type { Services } from '../services';
 
 const LEASE_MS = 60_000;
 const PROGRESS_INTERVAL_MS = 1000;
@@ -32,7 +32,7 @@ export async function runHosted(services: Services, jobId: string, attemptIndex:
     info: (message, fields = {}) => logger.info(message, { jobId, attemptIndex, backend, ...fields }),
     warn: (message, fields = {}) => logger.warn(message, { jobId, attemptIndex, backend, ...fields }),
   };
-  const outputs = await getOutputServices();
+  const outputs = await services.outputs();
   const started = Date.now();
   const handedOff: { result: RepositoryResult | null } = { result: null };
   const end = await runUnderLease(
@@ -72,7 +72,9 @@ export async function runHosted(services: Services, jobId: string, attemptIndex:
       }),
   );
   if (end.kind === 'stopped') {
-    if (end.reason === 'handed_off' && handedOff.result) {
+    // Whatever the run reports as its stop: once the hand-off was written the lease is gone, so the
+    // job's listener may have stopped the run as `lease_lost` first. The written hand-off decides.
+    if (handedOff.result) {
       const next = await dispatchNext(services.taskQueues, jobId, handedOff.result);
       log.info('Chained run handed on to the next invocation', { next, seconds: Math.round((Date.now() - started) / 1000) });
     }

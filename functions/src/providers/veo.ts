@@ -1,4 +1,4 @@
-import { GenerateVideosOperation, GoogleGenAI, type GeneratedVideo, type GenerateVideosParameters } from '@google/genai';
+import { GenerateVideosOperation, GoogleGenAI, type Fetch, type GeneratedVideo, type GenerateVideosParameters, type HttpOptions } from '@google/genai';
 import { join } from 'node:path';
 import {
   fitsInInvocation,
@@ -38,6 +38,8 @@ export interface VeoConfig {
   invocationBudgetMs: number;
   /** How old a Veo video may be and still be extended: the API's retention less a margin. */
   videoRetentionMs?: number;
+  /** The fetch the client sends with, when not the SDK's own (Jest's VM context lacks the dispatcher the SDK looks for). */
+  fetch?: Fetch;
 }
 
 /** Keep an hour in hand before Veo deletes a video we still mean to extend. */
@@ -58,7 +60,8 @@ export class VeoProvider implements HostedProvider {
   private readonly ai: GoogleGenAI;
 
   constructor(private readonly config: VeoConfig) {
-    this.ai = new GoogleGenAI({ apiKey: config.apiKey, ...(config.baseUrl ? { httpOptions: { baseUrl: config.baseUrl } } : {}) });
+    const httpOptions: HttpOptions = { ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}), ...(config.fetch ? { fetch: config.fetch } : {}) };
+    this.ai = new GoogleGenAI({ apiKey: config.apiKey, ...(Object.keys(httpOptions).length > 0 ? { httpOptions } : {}) });
   }
 
   async run(run: HostedRun): Promise<HostedResult> {
