@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { TTL_COLLECTION_GROUPS } from '@vidgen/contract';
 import { EXPECTED_FUNCTIONS, EXPECTED_SECRETS, expectedRuntime, REQUIRED_APIS } from '../../doctor/expected';
 import { cloudFunction, type Binding, type FakeProject, type Json } from './google-apis-state';
 
@@ -96,7 +97,7 @@ export function healthyProject(): FakeProject {
       [FUNCTIONS_SA, { disabled: false, policy: { bindings: [{ role: 'roles/iam.serviceAccountUser', members: [sa(FUNCTIONS_SA)] }] } }],
       [WORKER_SA, { disabled: false, policy: { bindings: [{ role: 'roles/iam.serviceAccountUser', members: [sa(WORKER_SA)] }] } }],
     ]),
-    ttls: new Map([['jobs/expiresAt', 'ACTIVE'], ['idempotencyKeys/expiresAt', 'ACTIVE']]),
+    ttls: new Map(TTL_COLLECTION_GROUPS.map((group) => [`${group}/expiresAt`, 'ACTIVE'])),
     documents: new Map([['config/limits', { paused: false, userDailyBudgetUsd: 5, tiers: { veo: { enabled: true } } }]]),
     health: new Map(),
     failures: new Map(),
