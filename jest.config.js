@@ -10,7 +10,6 @@ const moduleNameMapper = {
   '^@vidgen/client$': '<rootDir>/packages/client/src/index.ts',
   '^@vidgen/sim-kit$': '<rootDir>/packages/sim-kit/src/index.ts',
   '^@vidgen/runpod$': '<rootDir>/packages/runpod/src/index.ts',
-  '^@vidgen/media/local-store-server$': '<rootDir>/packages/media/src/local-store-server.ts',
 };
 const common = { transform, moduleNameMapper, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
 
@@ -19,7 +18,7 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{packages/*,functions,gpu-worker,comfyui-sim,provider-sims,scripts}/test/**/*.test.ts'],
+      testMatch: ['<rootDir>/{packages/*,functions,gpu-worker,comfyui-sim,provider-sims,storage-sim,scripts}/test/**/*.test.ts'],
       globalSetup: '<rootDir>/test/support/unit-firestore-setup.ts',
       globalTeardown: '<rootDir>/test/support/unit-firestore-teardown.ts',
     },

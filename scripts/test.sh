@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm test: set up if needed, then lint, type-check, check layering, run unit tests, then the
+# npm test: set up if needed, then lint, type-check, check the dependency rules, run unit tests, then the
 # tests against the local stack (which the stack project's global setup starts and stops).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,7 +8,7 @@ bash scripts/setup.sh
 export PATH="$PWD/node_modules/.bin:$PATH"
 echo "== Node $(node --version)"
 echo "== lint"; npx eslint . --max-warnings 0
-echo "== circular imports"; npx madge --circular --extensions ts --ts-config tsconfig.base.json packages/contract/src packages/media/src packages/runpod/src functions/src gpu-worker/src comfyui-sim/src provider-sims/src scripts
+echo "== dependency rules"; npx depcruise --config .dependency-cruiser.cjs --output-type err .
 # Jest runs tests in vm contexts, where a dynamic import() (the Google client libraries load node-fetch
 # that way) needs this flag.
 jest() { node --experimental-vm-modules node_modules/jest/bin/jest.js "$@"; }

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { JobError } from '@vidgen/contract';
-import { executionFailure, promptRejection } from '../src/comfy/errors';
+import { ComfyError, executionFailure, promptRejection } from '../src/comfy/errors';
 import { HistoryEntrySchema, outputFiles, parseComfyMessage, promptIdOf } from '../src/comfy/messages';
 
 /** The shared reference traffic (comfyui-sim keeps a verbatim copy of ../shared/reference/comfyui-vectors.json, from the project root). */
@@ -14,61 +13,61 @@ interface WsVector {
 const ws = (name: string) => vectors[name] as WsVector[];
 
 describe('promptRejection maps the reference 400 bodies', () => {
-  it('post_prompt_400_missing_model -> comfyui_model_missing, naming the file', () => {
+  it('post_prompt_400_missing_model -> model_missing, naming the file', () => {
     const error = promptRejection(vectors.post_prompt_400_missing_model);
-    expect(error).toBeInstanceOf(JobError);
-    expect(error.code).toBe('comfyui_model_missing');
+    expect(error).toBeInstanceOf(ComfyError);
+    expect(error.kind).toBe('model_missing');
     expect(error.message).toContain('CheckpointLoaderSimple');
     expect(error.message).toContain('v1-5-pruned-emaonly.safetensors');
   });
 
-  it('post_prompt_400_unknown_node -> comfyui_node_missing, naming the class', () => {
+  it('post_prompt_400_unknown_node -> node_missing, naming the class', () => {
     const error = promptRejection(vectors.post_prompt_400_unknown_node);
-    expect(error.code).toBe('comfyui_node_missing');
+    expect(error.kind).toBe('node_missing');
     expect(error.message).toContain('ADE_AnimateDiffLoaderGen1');
   });
 
-  it('post_prompt_400_missing_input -> comfyui_workflow_invalid, naming the node and input', () => {
+  it('post_prompt_400_missing_input -> workflow_invalid, naming the node and input', () => {
     const error = promptRejection(vectors.post_prompt_400_missing_input);
-    expect(error.code).toBe('comfyui_workflow_invalid');
+    expect(error.kind).toBe('workflow_invalid');
     expect(error.message).toContain('KSampler');
     expect(error.message).toContain('steps');
   });
 
-  it('other bodies are comfyui_workflow_invalid', () => {
-    expect(promptRejection({ error: { type: 'no_prompt', message: 'No prompt provided', details: 'No prompt provided', extra_info: {} }, node_errors: {} }).code).toBe('comfyui_workflow_invalid');
-    expect(promptRejection({ error: { type: 'invalid_prompt', message: 'Cannot execute because a node is missing the class_type property.' }, node_errors: {} }).code).toBe('comfyui_workflow_invalid');
-    expect(promptRejection('500 Internal Server Error').code).toBe('comfyui_workflow_invalid');
-    expect(promptRejection(null).code).toBe('comfyui_workflow_invalid');
+  it('other bodies are workflow_invalid', () => {
+    expect(promptRejection({ error: { type: 'no_prompt', message: 'No prompt provided', details: 'No prompt provided', extra_info: {} }, node_errors: {} }).kind).toBe('workflow_invalid');
+    expect(promptRejection({ error: { type: 'invalid_prompt', message: 'Cannot execute because a node is missing the class_type property.' }, node_errors: {} }).kind).toBe('workflow_invalid');
+    expect(promptRejection('500 Internal Server Error').kind).toBe('workflow_invalid');
+    expect(promptRejection(null).kind).toBe('workflow_invalid');
     // A value_not_in_list on an input that is not a model is not a missing model.
     const sampler = { error: { type: 'prompt_outputs_failed_validation' }, node_errors: { '6': { class_type: 'KSampler', errors: [{ type: 'value_not_in_list', message: 'Value not in list', details: "sampler_name: 'x' not in [...]" }] } } };
-    expect(promptRejection(sampler).code).toBe('comfyui_workflow_invalid');
+    expect(promptRejection(sampler).kind).toBe('workflow_invalid');
   });
 });
 
 describe('executionFailure', () => {
-  it('maps the ws_out_of_memory execution_error to gpu_out_of_memory with the first line only', () => {
+  it('maps the ws_out_of_memory execution_error to out_of_memory with the first line only', () => {
     const message = ws('ws_out_of_memory').find((m) => m.type === 'execution_error');
     expect(message).toBeDefined();
     const error = executionFailure(message!.data);
-    expect(error.code).toBe('gpu_out_of_memory');
+    expect(error.kind).toBe('out_of_memory');
     expect(error.message).toBe('The GPU ran out of memory in KSampler: Allocation on device');
   });
 
   it('recognises other out-of-memory shapes, missing files and generic failures', () => {
-    expect(executionFailure({ exception_type: 'torch.cuda.OutOfMemoryError', exception_message: 'CUDA out of memory. Tried to allocate 2.50 GiB' }).code).toBe('gpu_out_of_memory');
-    expect(executionFailure({ exception_type: 'RuntimeError', exception_message: 'CUDA out of memory.' }).code).toBe('gpu_out_of_memory');
-    expect(executionFailure({ exception_type: 'FileNotFoundError', exception_message: "[Errno 2] No such file or directory: 'x'", node_type: 'CheckpointLoaderSimple' }).code).toBe('comfyui_model_missing');
+    expect(executionFailure({ exception_type: 'torch.cuda.OutOfMemoryError', exception_message: 'CUDA out of memory. Tried to allocate 2.50 GiB' }).kind).toBe('out_of_memory');
+    expect(executionFailure({ exception_type: 'RuntimeError', exception_message: 'CUDA out of memory.' }).kind).toBe('out_of_memory');
+    expect(executionFailure({ exception_type: 'FileNotFoundError', exception_message: "[Errno 2] No such file or directory: 'x'", node_type: 'CheckpointLoaderSimple' }).kind).toBe('model_missing');
     const generic = executionFailure({ exception_type: 'RuntimeError', exception_message: 'boom\ntraceback', node_type: 'VAEDecode' });
-    expect(generic.code).toBe('comfyui_execution_failed');
+    expect(generic.kind).toBe('execution_failed');
     expect(generic.message).toBe('ComfyUI failed in VAEDecode: RuntimeError: boom');
-    expect(executionFailure({}).code).toBe('comfyui_execution_failed');
+    expect(executionFailure({}).kind).toBe('execution_failed');
   });
 
   it('maps the history_error entry the same way', () => {
     const entry = HistoryEntrySchema.parse(Object.values(vectors.history_error as Record<string, unknown>)[0]);
     const failure = entry.status?.messages.find(([type]) => type === 'execution_error');
-    expect(executionFailure(failure![1] as Parameters<typeof executionFailure>[0]).code).toBe('gpu_out_of_memory');
+    expect(executionFailure(failure![1] as Parameters<typeof executionFailure>[0]).kind).toBe('out_of_memory');
   });
 });
 

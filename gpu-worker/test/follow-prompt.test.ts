@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { JobError } from '@vidgen/contract';
 import type { ComfySimulator } from '../../comfyui-sim/src/simulator';
 import { ComfyClient, type Graph } from '../src/comfy/client';
+import { ComfyError } from '../src/comfy/errors';
 import { followPrompt, type PromptEvent } from '../src/comfy/follow-prompt';
 import type { HistoryEntry, OutputFile } from '../src/comfy/messages';
 import { ComfySocket } from '../src/comfy/socket';
@@ -333,8 +334,8 @@ describe('followPrompt when ComfyUI dies', () => {
     try {
       await until('the simulator to die', async () => fetch(`${sim.url}/queue`).then(() => false, () => true));
       const outcome = await Promise.race([following.then(() => 'resolved', (error: unknown) => error), sleep(2000).then(() => 'still pending 2 s after ComfyUI died (stallMs 500)')]);
-      expect(JobError.is(outcome) ? 'a JobError' : outcome).toBe('a JobError');
-      expect(['comfyui_unreachable', 'comfyui_stalled', 'comfyui_prompt_lost']).toContain((outcome as JobError).code);
+      expect(outcome instanceof ComfyError ? 'a ComfyError' : outcome).toBe('a ComfyError');
+      expect(['unreachable', 'stalled', 'prompt_lost']).toContain((outcome as ComfyError).kind);
     } finally {
       controller.abort(new Error('test over'));
       socket.close();

@@ -276,7 +276,7 @@ export async function startStack(options: StackOptions, onStep: (message: string
     const store = new ManagedProcess({
       name: 'store',
       command: node,
-      args: [join(ROOT, 'packages', 'media', 'dist', 'serve-local-store.js')],
+      args: [join(ROOT, 'storage-sim', 'dist', 'index.js')],
       env: { LOCAL_STORE_DIR: storeDir, HOST, PORT: String(ports.store) },
       logFile: join(logDir, 'store.log'),
       ready: httpReady(`http://${HOST}:${ports.store}/health`, { what: 'the local object store', accepts: (body) => JSON.parse(body).status === 'ok' }),

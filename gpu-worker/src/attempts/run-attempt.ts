@@ -8,6 +8,7 @@ import { followPrompt } from '../comfy/follow-prompt';
 import { comfyFolders, removeAttemptLeftovers, type AttemptTraces } from '../comfy/leftovers';
 import type { Logger } from '../logger';
 import type { WorkerServices } from '../services';
+import { jobErrorFromComfy } from './comfy-failures';
 import { attemptFilenamePrefix, attemptStem, prepareGraph } from './prepare-graph';
 import { ProgressTracker } from './stages';
 
@@ -47,7 +48,10 @@ export async function runLeasedAttempt(services: WorkerServices, leased: LeasedA
         metrics.progressWrites.inc();
       },
     },
-    (context) => produceOnComfy(services, leased, context, log),
+    // The worker's boundary: ComfyUI's failures become the job's errors here.
+    (context) => produceOnComfy(services, leased, context, log).catch((error: unknown) => {
+      throw jobErrorFromComfy(error);
+    }),
   );
   metrics.progressWritesPerAttempt.observe(progressWrites);
   if (end.kind === 'stopped' || !end.finished.ok) return;

@@ -1,8 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { JobError } from '@vidgen/contract';
 import { FormData, request } from 'undici';
-import { promptRejection } from './errors';
+import { ComfyError, promptRejection } from './errors';
 import { HistoryEntrySchema, type HistoryEntry, type OutputFile } from './messages';
 
 export type Graph = Record<string, { class_type: string; inputs: Record<string, unknown>; _meta?: { title?: string } }>;
@@ -40,16 +39,16 @@ export class ComfyClient {
       const text = await response.body.text();
       return { status: response.statusCode, body: text ? safeJson(text) : null };
     } catch (error) {
-      throw new JobError('comfyui_unreachable', `ComfyUI at ${this.baseUrl} did not answer ${method} ${path}: ${(error as Error).message}`, { cause: error });
+      throw new ComfyError('unreachable', `ComfyUI at ${this.baseUrl} did not answer ${method} ${path}: ${(error as Error).message}`, { cause: error });
     }
   }
 
-  /** Queues a workflow under our own ids. A 400 or non-empty `node_errors` becomes a coded JobError. */
+  /** Queues a workflow under our own ids. A 400 or non-empty `node_errors` becomes a {@link ComfyError} saying what is missing. */
   async submitPrompt(graph: Graph, ids: { promptId: string; clientId: string }): Promise<{ number: number }> {
     const { status, body } = await this.json('POST', '/prompt', { prompt: graph, client_id: ids.clientId, prompt_id: ids.promptId });
     const answer = (body ?? {}) as { prompt_id?: string; number?: number; node_errors?: Record<string, unknown> };
     if (status === 400 || (status === 200 && Object.keys(answer.node_errors ?? {}).length > 0)) throw promptRejection(body);
-    if (status !== 200) throw new JobError('comfyui_execution_failed', `ComfyUI answered ${status} to POST /prompt`);
+    if (status !== 200) throw new ComfyError('execution_failed', `ComfyUI answered ${status} to POST /prompt`);
     return { number: answer.number ?? 0 };
   }
 
@@ -79,7 +78,7 @@ export class ComfyClient {
   /** Forgets a finished prompt's history entry (`POST /history {delete}`), so a months-long ComfyUI process does not keep it. */
   async deleteHistory(promptId: string): Promise<void> {
     const { status } = await this.json('POST', '/history', { delete: [promptId] });
-    if (status !== 200) throw new JobError('comfyui_unreachable', `ComfyUI answered ${status} to POST /history`);
+    if (status !== 200) throw new ComfyError('unreachable', `ComfyUI answered ${status} to POST /history`);
   }
 
   /** Streams an output file to disk without holding it in memory. */
@@ -88,7 +87,7 @@ export class ComfyClient {
     const response = await request(this.url(`/view?${query.toString()}`), { method: 'GET', headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS });
     if (response.statusCode !== 200) {
       await response.body.dump();
-      throw new JobError('output_missing', `ComfyUI answered ${response.statusCode} for output ${file.filename}`);
+      throw new ComfyError('output_missing', `ComfyUI answered ${response.statusCode} for output ${file.filename}`);
     }
     await pipeline(response.body, createWriteStream(destination));
   }
@@ -106,10 +105,10 @@ export class ComfyClient {
       status = response.statusCode;
       text = await response.body.text();
     } catch (error) {
-      throw new JobError('comfyui_unreachable', `ComfyUI at ${this.baseUrl} did not take the reference image: ${(error as Error).message}`, { cause: error });
+      throw new ComfyError('unreachable', `ComfyUI at ${this.baseUrl} did not take the reference image: ${(error as Error).message}`, { cause: error });
     }
     const body = safeJson(text) as { name?: unknown } | null;
-    if (status !== 200 || typeof body?.name !== 'string') throw new JobError('reference_image_missing', `ComfyUI refused the reference image (${status}).`);
+    if (status !== 200 || typeof body?.name !== 'string') throw new ComfyError('input_image_missing', `ComfyUI refused the reference image (${status}).`);
     return body.name;
   }
 
@@ -126,7 +125,7 @@ export class ComfyClient {
 
   async systemStats(): Promise<SystemStats> {
     const { status, body } = await this.json('GET', '/system_stats');
-    if (status !== 200) throw new JobError('comfyui_unreachable', `ComfyUI answered ${status} to /system_stats`);
+    if (status !== 200) throw new ComfyError('unreachable', `ComfyUI answered ${status} to /system_stats`);
     return body as SystemStats;
   }
 }

@@ -1,7 +1,6 @@
-import { JobError } from '@vidgen/contract';
 import type { Logger } from '../logger';
 import type { ComfyClient } from './client';
-import { executionFailure } from './errors';
+import { ComfyError, executionFailure } from './errors';
 import { outputFiles, promptIdOf, type ComfyMessage, type HistoryEntry, type OutputFile } from './messages';
 import type { ComfySocket } from './socket';
 
@@ -27,7 +26,7 @@ const MISSES_BEFORE_LOST = 2;
 /**
  * Follows one queued prompt to its end through the WebSocket and, beside it, a slow `/history`
  * poll, so a dropped socket or a lost `executing: null` never loses a result. Resolves with the
- * output files; rejects with a coded JobError, or with the signal's reason when aborted (after
+ * output files; rejects with a {@link ComfyError}, or with the signal's reason when aborted (after
  * removing or interrupting the prompt in ComfyUI).
  */
 export function followPrompt(options: FollowOptions): Promise<OutputFile[]> {
@@ -54,10 +53,10 @@ export function followPrompt(options: FollowOptions): Promise<OutputFile[]> {
       const failure = entry.status?.messages.find(([type]) => type === 'execution_error');
       if (failure) return finish(executionFailure(failure[1]));
       if (entry.status?.messages.some(([type]) => type === 'execution_interrupted')) {
-        return finish(new JobError('comfyui_execution_failed', 'ComfyUI interrupted the workflow.'));
+        return finish(new ComfyError('execution_failed', 'ComfyUI interrupted the workflow.'));
       }
       const files = outputFiles(entry.outputs);
-      if (files.length === 0) return finish(new JobError('output_missing', 'ComfyUI finished the workflow but listed no output file.'));
+      if (files.length === 0) return finish(new ComfyError('output_missing', 'ComfyUI finished the workflow but listed no output file.'));
       finish(null, files);
     };
 
@@ -78,15 +77,15 @@ export function followPrompt(options: FollowOptions): Promise<OutputFile[]> {
           if (!running) lastActivity = Date.now();
           else if (Date.now() - lastActivity > options.stallMs) {
             await client.cancelPrompt(promptId).catch(() => undefined);
-            finish(new JobError('comfyui_stalled', `ComfyUI reported nothing on the workflow for ${Math.round(options.stallMs / 1000)} s.`));
+            finish(new ComfyError('stalled', `ComfyUI reported nothing on the workflow for ${Math.round(options.stallMs / 1000)} s.`));
           }
           return;
         }
         misses += 1;
-        if (misses >= MISSES_BEFORE_LOST) finish(new JobError('comfyui_prompt_lost', 'ComfyUI no longer knows the workflow (it may have restarted).'));
+        if (misses >= MISSES_BEFORE_LOST) finish(new ComfyError('prompt_lost', 'ComfyUI no longer knows the workflow (it may have restarted).'));
       } catch (error) {
         if (Date.now() - lastReached > options.stallMs) {
-          finish(new JobError('comfyui_unreachable', `ComfyUI has not answered for ${Math.round(options.stallMs / 1000)} s: ${(error as Error).message}`));
+          finish(new ComfyError('unreachable', `ComfyUI has not answered for ${Math.round(options.stallMs / 1000)} s: ${(error as Error).message}`));
         } else {
           log.warn({ err: (error as Error).message }, 'Could not reconcile with ComfyUI; will retry');
         }
@@ -126,7 +125,7 @@ export function followPrompt(options: FollowOptions): Promise<OutputFile[]> {
         case 'execution_error':
           return finish(executionFailure(message.data));
         case 'execution_interrupted':
-          if (!signal.aborted) finish(new JobError('comfyui_execution_failed', 'ComfyUI interrupted the workflow.'));
+          if (!signal.aborted) finish(new ComfyError('execution_failed', 'ComfyUI interrupted the workflow.'));
           return;
         default:
           return;

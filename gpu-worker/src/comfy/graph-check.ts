@@ -1,5 +1,5 @@
-import { JobError } from '@vidgen/contract';
 import type { ComfyClient, Graph, ObjectInfoNode } from './client';
+import { ComfyError } from './errors';
 import { isLink } from './workflows';
 
 const CACHE_MS = 60_000;
@@ -53,15 +53,15 @@ export class GraphChecker {
     return report;
   }
 
-  /** Throws a coded JobError for the most telling kind of problem; resolves when the graph fits. */
+  /** Throws a {@link ComfyError} for the most telling kind of problem; resolves when the graph fits. */
   async check(graph: Graph): Promise<void> {
     const report = await this.inspect(graph);
     if (report.missingNodes.length > 0) {
-      throw new JobError('comfyui_node_missing', `ComfyUI lacks the custom nodes ${report.missingNodes.join(', ')}.`);
+      throw new ComfyError('node_missing', `ComfyUI lacks the custom nodes ${report.missingNodes.join(', ')}.`);
     }
-    if (report.missingModels.length > 0) throw new JobError('comfyui_model_missing', `ComfyUI is missing models: ${report.missingModels.join('; ')}.`);
-    if (report.missingImages.length > 0) throw new JobError('reference_image_missing', `ComfyUI does not have the input image: ${report.missingImages.join('; ')}.`);
-    if (report.invalid.length > 0) throw new JobError('comfyui_workflow_invalid', `The workflow does not fit this ComfyUI: ${report.invalid.join('; ')}.`);
+    if (report.missingModels.length > 0) throw new ComfyError('model_missing', `ComfyUI is missing models: ${report.missingModels.join('; ')}.`);
+    if (report.missingImages.length > 0) throw new ComfyError('input_image_missing', `ComfyUI does not have the input image: ${report.missingImages.join('; ')}.`);
+    if (report.invalid.length > 0) throw new ComfyError('workflow_invalid', `The workflow does not fit this ComfyUI: ${report.invalid.join('; ')}.`);
   }
 }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { JobError, type ErrorCode } from '@vidgen/contract';
 import { createComfySimulator, type ComfySimulator, type ComfySimulatorOptions } from '../../../comfyui-sim/src/simulator';
+import { jobErrorFromComfy } from '../../src/attempts/comfy-failures';
 import { ComfyClient, type Graph } from '../../src/comfy/client';
 import { ComfySocket } from '../../src/comfy/socket';
 import { buildAnimateDiffGraph, loadWorkflow, type WorkflowValues } from '../../src/comfy/workflows';
@@ -70,13 +71,13 @@ export function smallGraph(values: WorkflowValues = {}): Graph {
   });
 }
 
-/** The JobError a promise rejects with, checked for its code. */
+/** The job error a ComfyUI call's rejection becomes at the worker's boundary, checked for its code. */
 export async function rejectsWithCode(promise: Promise<unknown>, code: ErrorCode): Promise<JobError> {
   let caught: unknown;
   try {
     await promise;
   } catch (error) {
-    caught = error;
+    caught = jobErrorFromComfy(error);
   }
   if (caught === undefined) throw new Error(`expected a JobError ${code}, but the promise resolved`);
   if (!JobError.is(caught)) throw new Error(`expected a JobError ${code}, got ${caught instanceof Error ? String(caught) : JSON.stringify(caught)}`);

@@ -7,8 +7,8 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { deleteApp, initializeApp, type App } from 'firebase-admin/app';
 import { getStorage } from 'firebase-admin/storage';
-import { CloudObjectStore, LocalObjectStore, objectFile, readSmallObject } from '@vidgen/media';
-import { startLocalStoreServer } from '@vidgen/media/local-store-server';
+import { CloudObjectStore, readSmallObject } from '@vidgen/media';
+import { LocalObjectStore, objectFile, startLocalStoreServer } from '../../../storage-sim/src/simulator';
 import { tempDir } from './support/media';
 
 const PROJECT = 'demo-media-cloud';

@@ -2,7 +2,8 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { claimAttempt, createJob, expireLease, failPendingAttempt, finishAttempt, type Job, type TransitionResult } from '@vidgen/contract';
-import { LocalObjectStore, losingOutputPaths, outputPaths, removeLosingOutputs } from '@vidgen/media';
+import { losingOutputPaths, outputPaths, removeLosingOutputs } from '@vidgen/media';
+import { LocalObjectStore } from '../../../storage-sim/src/simulator';
 import { tempDir } from './support/media';
 
 const bucket = 'demo-bucket';

@@ -17,9 +17,10 @@ import {
   type FirebaseStorage,
   type StorageError,
 } from 'firebase/storage';
-import { LocalObjectStore, objectFile, readSmallObject } from '@vidgen/media';
-import { startLocalStoreServer } from '@vidgen/media/local-store-server';
-import { tempDir } from './support/media';
+import { readSmallObject } from '@vidgen/media';
+import { LocalObjectStore, objectFile } from '../src/local-object-store';
+import { startLocalStoreServer } from '../src/server';
+import { tempDir } from '../../packages/media/test/support/media';
 
 const PROJECT = 'demo-media-test';
 const BUCKET = `${PROJECT}.appspot.com`;

@@ -1,10 +1,10 @@
 import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { LocalObjectStore, objectFile } from './local-store';
-import { cloudStorageApi } from './local-store-gcs';
-import { fileOf, hasDownloadToken, objectInfo, readMeta, sendMedia, writeMeta, type StoredMeta } from './local-store-objects';
-import { isAdminRequest, MAX_UPLOAD_BYTES, mayRead, mayWrite, uidFromAuthorization } from './local-store-rules';
-import { parseMultipartRelated, parseUploadMetadata, ResumableUploads, UploadRequestError, type ResumableUpload } from './local-store-uploads';
+import { LocalObjectStore, objectFile } from './local-object-store';
+import { cloudStorageApi } from './cloud-storage-api';
+import { fileOf, hasDownloadToken, objectInfo, readMeta, sendMedia, writeMeta, type StoredMeta } from './objects';
+import { isAdminRequest, MAX_UPLOAD_BYTES, mayRead, mayWrite, uidFromAuthorization } from './rules';
+import { parseMultipartRelated, parseUploadMetadata, ResumableUploads, UploadRequestError, type ResumableUpload } from './uploads';
 
 /** The largest request body the Firebase API takes in (a multipart upload or one resumable chunk); the rules refuse far less. */
 const BODY_LIMIT_BYTES = 64 * 1024 * 1024;

@@ -3,8 +3,8 @@ import { createReadStream } from 'node:fs';
 import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import type { FastifyReply } from 'fastify';
 import { CRC32C } from '@google-cloud/storage';
-import { objectFile, type LocalObjectMeta } from './local-store';
-import { isStorableName } from './local-store-rules';
+import { objectFile, type LocalObjectMeta } from './local-object-store';
+import { isStorableName } from './rules';
 
 /**
  * An object's sidecar as the store server writes it: LocalObjectStore's format, plus the custom

@@ -1,4 +1,4 @@
-import { multipartBoundary, parseUploadMetadata, splitPart, UploadRequestError, type UploadMetadata } from './local-store-uploads';
+import { multipartBoundary, parseUploadMetadata, splitPart, UploadRequestError, type UploadMetadata } from './uploads';
 
 /** The most taken in before the data part starts (Cloud Storage allows 8 KiB of custom metadata). */
 const HEAD_LIMIT_BYTES = 1024 * 1024;

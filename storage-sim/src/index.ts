@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import pino from 'pino';
-import { startLocalStoreServer } from './local-store-server';
+import { startLocalStoreServer } from './server';
 
 /** Entry point of the local stack's object store server (the stand-in for the Storage emulator: Firebase's Storage API and the Cloud Storage JSON API). */
 const env = z

@@ -5,9 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { LocalObjectStore, objectFile, outputPaths } from '@vidgen/media';
-import { startLocalStoreServer } from '@vidgen/media/local-store-server';
-import { tempDir } from './support/media';
+import { outputPaths } from '@vidgen/media';
+import { LocalObjectStore, objectFile } from '../src/local-object-store';
+import { startLocalStoreServer } from '../src/server';
+import { tempDir } from '../../packages/media/test/support/media';
 
 describe('LocalObjectStore + startLocalStoreServer', () => {
   let dir: string;

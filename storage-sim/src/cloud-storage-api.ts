@@ -5,9 +5,9 @@ import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CRC32C } from '@google-cloud/storage';
-import { fileOf, objectInfo, readMeta, sendMedia, writeMeta, type ObjectInfo, type StoredMeta } from './local-store-objects';
-import { streamMultipartRelated } from './local-store-multipart';
-import { UploadRequestError, type UploadMetadata } from './local-store-uploads';
+import { fileOf, objectInfo, readMeta, sendMedia, writeMeta, type ObjectInfo, type StoredMeta } from './objects';
+import { streamMultipartRelated } from './multipart';
+import { UploadRequestError, type UploadMetadata } from './uploads';
 
 type ObjectRequest = FastifyRequest<{ Params: { bucket: string; '*': string }; Querystring: { alt?: string } }>;
 type UploadRequest = FastifyRequest<{ Params: { bucket: string }; Querystring: { uploadType?: string; name?: string } }>;

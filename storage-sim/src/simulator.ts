@@ -1,0 +1,2 @@
+export { LocalObjectStore, objectFile, type LocalObjectMeta } from './local-object-store';
+export { startLocalStoreServer } from './server';
