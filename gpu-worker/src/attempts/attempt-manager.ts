@@ -45,10 +45,10 @@ export class AttemptManager extends EventEmitter<{ changed: [number] }> {
     this.setReserved(this.reserved + 1);
     const { config, jobs, log } = this.services;
     try {
-      const { result, leaseToken, promptId } = await claim(jobs, request, { workerId: config.WORKER_ID, leaseMs: config.LEASE_SECONDS * 1000, usdPerHour: config.GPU_COST_PER_HOUR });
-      if (!result.ok) {
+      const { claim: claimed, promptId } = await claim(jobs, request, { workerId: config.WORKER_ID, leaseMs: config.LEASE_SECONDS * 1000, usdPerHour: config.GPU_COST_PER_HOUR });
+      if (!claimed.ok) {
         this.setReserved(this.reserved - 1);
-        return { status: result.refusal === 'already_claimed' ? 'already_claimed' : 'stale' };
+        return { status: claimed.refusal === 'already_claimed' ? 'already_claimed' : 'stale' };
       }
       const key = `${request.jobId}#${request.attemptIndex}`;
       const controller = new AbortController();
@@ -56,7 +56,7 @@ export class AttemptManager extends EventEmitter<{ changed: [number] }> {
       const startedAt = Date.now();
       const done = runLeasedAttempt(
         this.services,
-        { jobId: request.jobId, job: result.job, leaseToken, claimedAt: startedAt, promptId },
+        { jobId: request.jobId, job: claimed.job, leaseToken: claimed.leaseToken, claimedAt: startedAt, promptId },
         controller,
         runLog,
       )
@@ -68,7 +68,7 @@ export class AttemptManager extends EventEmitter<{ changed: [number] }> {
         });
       this.running.set(key, { controller, done });
       runLog.info('Attempt accepted');
-      return { status: 'accepted', leaseExpiresAt: result.job.attempt!.leaseExpiresAt! };
+      return { status: 'accepted', leaseExpiresAt: claimed.job.attempt.leaseExpiresAt };
     } catch (error) {
       this.setReserved(this.reserved - 1);
       throw error;

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { JobError, type Job } from '@vidgen/contract';
-import { dispatchNext, EnqueueFailed } from '@vidgen/contract/admin';
-import { runUnderLease, type Produced, type RunContext, type RunLog } from '@vidgen/runner';
+import { JobError, type ClaimedJob } from '@vidgen/contract';
+import { EnqueueFailed } from '@vidgen/contract/admin';
+import { followUp, runUnderLease, type Produced, type RunContext, type RunLog } from '@vidgen/runner';
 import type { Graph } from '../comfy/client';
 import { followPrompt } from '../comfy/follow-prompt';
 import { comfyFolders, removeAttemptLeftovers, type AttemptTraces } from '../comfy/leftovers';
@@ -13,7 +13,7 @@ import { ProgressTracker } from './stages';
 
 export interface LeasedAttempt {
   jobId: string;
-  job: Job;
+  job: ClaimedJob;
   leaseToken: string;
   claimedAt: number;
   /** The prompt id the claim saved on the attempt; null when an earlier runner's id was kept. */
@@ -28,6 +28,7 @@ export async function runLeasedAttempt(services: WorkerServices, leased: LeasedA
   const { config, jobs, metrics } = services;
   const { jobId } = leased;
   let progressWrites = 0;
+  const runLog = pinoRunLog(log);
   const end = await runUnderLease(
     {
       jobs,
@@ -39,7 +40,7 @@ export async function runLeasedAttempt(services: WorkerServices, leased: LeasedA
       store: services.store,
       tools: services.tools,
       workRoot: services.workDir,
-      log: pinoRunLog(log),
+      log: runLog,
       controller,
       costUsd: () => gpuCost(config.GPU_COST_PER_HOUR, leased.claimedAt),
       onProgressWrite: () => {
@@ -51,10 +52,11 @@ export async function runLeasedAttempt(services: WorkerServices, leased: LeasedA
   );
   metrics.progressWritesPerAttempt.observe(progressWrites);
   if (end.kind === 'stopped' || !end.finished.ok) return;
-  metrics.attempts.inc({ tier: leased.job.attempt?.tier ?? 'unknown', outcome: end.result.outcome });
+  metrics.attempts.inc({ tier: leased.job.attempt.tier, outcome: end.result.outcome });
   log.info({ outcome: end.result.outcome, state: end.finished.job.state }, 'Attempt finished');
   try {
-    await dispatchNext(services.taskQueues, jobId, end.finished, { functionLocation: config.FUNCTIONS_LOCATION });
+    const store = services.store;
+    await followUp({ jobs, taskQueues: services.taskQueues, store: async () => store, functionLocation: config.FUNCTIONS_LOCATION, log: runLog }, jobId, end.finished);
   } catch (error) {
     if (!(error instanceof EnqueueFailed)) throw error;
     // The next attempt is written (pending): a worker's backlog pull or the watchdog picks it up.
@@ -80,7 +82,7 @@ function gpuCost(perHour: number, since: number): number {
  */
 async function produceOnComfy(services: WorkerServices, leased: LeasedAttempt, context: RunContext, log: Logger): Promise<Produced> {
   const { job, jobId } = leased;
-  const index = job.attempt!.index;
+  const index = job.attempt.index;
   const traces: AttemptTraces = {
     promptId: null,
     filenamePrefix: attemptFilenamePrefix(jobId, index),
@@ -90,7 +92,7 @@ async function produceOnComfy(services: WorkerServices, leased: LeasedAttempt, c
     const graph = await prepareGraph(services, job, jobId);
     // The claim wrote the `starting` stage; the next update comes from ComfyUI once the prompt runs.
     const tracker = new ProgressTracker(graph, (update) => context.progress(update));
-    const files = await runOnComfy(services, { graph, savedPromptId: leased.promptId, existingPromptId: job.attempt!.providerJobId, context, tracker, log, traces });
+    const files = await runOnComfy(services, { graph, savedPromptId: leased.promptId, existingPromptId: job.attempt.providerJobId, context, tracker, log, traces });
     const [file] = files;
     if (!file) throw new JobError('output_missing');
     const videoFile = join(context.workDir, `comfy-output${file.filename.slice(file.filename.lastIndexOf('.'))}`);
