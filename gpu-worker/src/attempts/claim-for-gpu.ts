@@ -10,7 +10,7 @@ import { claimLease, type Claim } from '@vidgen/runner';
  * `promptId` is that id when the claim saved it; null when the attempt already had one from an
  * earlier runner, which the run then tries to re-attach to.
  */
-export async function claim(
+export async function claimForGpu(
   jobs: JobRepository,
   request: AttemptRequest,
   worker: { workerId: string; leaseMs: number; usdPerHour: number },
