@@ -45,7 +45,7 @@ export class AttemptManager extends EventEmitter<{ changed: [number] }> {
     this.setReserved(this.reserved + 1);
     const { config, jobs, log } = this.services;
     try {
-      const { claim: claimed, promptId } = await claimForGpu(jobs, request, { workerId: config.WORKER_ID, leaseMs: config.LEASE_SECONDS * 1000, usdPerHour: config.GPU_COST_PER_HOUR });
+      const claimed = await claimForGpu(jobs, request, { workerId: config.WORKER_ID, leaseMs: config.LEASE_SECONDS * 1000, usdPerHour: config.GPU_COST_PER_HOUR });
       if (!claimed.ok) {
         this.setReserved(this.reserved - 1);
         return { status: claimed.refusal === 'already_claimed' ? 'already_claimed' : 'stale' };
@@ -56,7 +56,7 @@ export class AttemptManager extends EventEmitter<{ changed: [number] }> {
       const startedAt = Date.now();
       const done = runOnGpu(
         this.services,
-        { jobId: request.jobId, job: claimed.job, leaseToken: claimed.leaseToken, claimedAt: startedAt, promptId },
+        { jobId: request.jobId, job: claimed.job, leaseToken: claimed.leaseToken, claimedAt: startedAt, promptId: claimed.promptId },
         controller,
         runLog,
       )

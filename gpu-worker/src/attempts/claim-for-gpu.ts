@@ -14,7 +14,7 @@ export async function claimForGpu(
   jobs: JobRepository,
   request: AttemptRequest,
   worker: { workerId: string; leaseMs: number; usdPerHour: number },
-): Promise<{ claim: Claim; promptId: string | null }> {
+): Promise<Claim & { promptId: string | null }> {
   const proposed = randomUUID();
   const claimed = await claimLease(jobs, request.jobId, {
     attemptIndex: request.attemptIndex,
@@ -25,5 +25,5 @@ export async function claimForGpu(
     providerJobId: proposed,
   });
   const promptId = claimed.ok && claimed.job.attempt.providerJobId === proposed ? proposed : null;
-  return { claim: claimed, promptId };
+  return { ...claimed, promptId };
 }
