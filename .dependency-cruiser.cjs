@@ -44,10 +44,11 @@ module.exports = {
       name: 'comfy-client-knows-no-jobs',
       comment:
         'The ComfyUI client speaks ComfyUI only: it throws ComfyError, which the worker maps to job errors where it ' +
-        'runs an attempt (gpu-worker/src/attempts/comfy-failures.ts). Its workflows may name the types of a tier\'s ' +
-        'parameters; nothing of the contract, the runner or the attempts at run time.',
+        'runs an attempt (gpu-worker/src/attempts/comfy-failures.ts). The workflows, which turn a tier\'s parameters ' +
+        'into ComfyUI graphs, are the one bridge and may read the contract\'s tier defaults; the rest may name its ' +
+        'types, and imports nothing of the contract, the runner or the attempts at run time.',
       severity: 'error',
-      from: { path: '^gpu-worker/src/comfy/' },
+      from: { path: '^gpu-worker/src/comfy/', pathNot: '^gpu-worker/src/comfy/workflows\\.ts$' },
       to: { path: '^(packages/(contract|runner)|gpu-worker/src/attempts)/', dependencyTypesNot: ['type-only'] },
     },
     {

@@ -4,8 +4,8 @@ import { onTaskDispatched } from 'firebase-functions/v2/tasks';
 import { cancelVideoJob as cancelVideoJobHandler } from './api/cancel-video-job';
 import { createVideoJob as createVideoJobHandler } from './api/create-video-job';
 import { configOrNull, geminiApiKey, REGION, replicateApiToken, secrets, settings, TASK_TIMEOUT_SECONDS, workerSecret } from './config';
-import { runAttempt as runAttemptHandler } from './orchestration/run-attempt';
-import { replicateFromConfig, runAttemptOptions } from './providers/from-config';
+import { placeAttempt } from './orchestration/place-attempt';
+import { placeAttemptOptions, replicateFromConfig } from './providers/from-config';
 import { sweep } from './orchestration/watchdog';
 import { getServices } from './services';
 
@@ -25,8 +25,8 @@ export const runAttempt = onTaskDispatched(
   async (request) => {
     // A bad parameter is logged loudly and the task ends: only a redeploy fixes it, so 200 retries
     // would change nothing. The job's attempt stays pending and the watchdog re-dispatches it then.
-    const options = configOrNull(runAttemptOptions, 'runAttempt');
-    if (options) await runAttemptHandler(request.data, getServices(), options);
+    const options = configOrNull(placeAttemptOptions, 'runAttempt');
+    if (options) await placeAttempt(request.data, getServices(), options);
   },
 );
 

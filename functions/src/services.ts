@@ -6,6 +6,7 @@ import { getFirestore, type Firestore } from 'firebase-admin/firestore';
 import { getFunctions, type Functions } from 'firebase-admin/functions';
 import { JobRepository } from '@vidgen/contract/admin';
 import { CloudObjectStore, resolveTools, type ObjectStore } from '@vidgen/media';
+import type { FollowUpServices, RunLog } from '@vidgen/runner';
 import { LiveLimits } from './api/live-limits';
 import { settings } from './config';
 
@@ -53,4 +54,9 @@ export async function getOutputServices(): Promise<OutputServices> {
     outputs = { store, tools: resolveTools({}), workDir };
   }
   return outputs;
+}
+
+/** What `followUp` works with in the functions: these services, and the output store made on first use. */
+export function followUpServices(services: Services, log: RunLog): FollowUpServices {
+  return { jobs: services.jobs, taskQueues: services.taskQueues, store: async () => (await services.outputs()).store, log };
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ComfyError, executionFailure, promptRejection } from '../src/comfy/errors';
 import { HistoryEntrySchema, outputFiles, parseComfyMessage, promptIdOf } from '../src/comfy/messages';
 
-/** The shared reference traffic (comfyui-sim keeps a verbatim copy of ../shared/reference/comfyui-vectors.json, from the project root). */
+/** Representative ComfyUI 0.3.64 traffic (kept in comfyui-sim's fixtures), which the client must understand. */
 const vectors = JSON.parse(readFileSync(join(__dirname, '..', '..', 'comfyui-sim', 'test', 'fixtures', 'comfyui-vectors.json'), 'utf8')) as Record<string, unknown>;
 
 interface WsVector {

@@ -52,10 +52,8 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ WORKER_SHARED_SECRET: SECRET, STORAGE_BUCKET: BUCKET, PORT: 'eighty' })).toThrow(/PORT/);
   });
 
-  // BUG (config.ts): z.coerce.number() turns an empty variable into 0, so `PORT=` (set but empty,
-  // common in .env files and container specs) silently makes the worker listen on a random free
-  // port, and `GPU_COST_PER_HOUR=` silently makes every attempt free. Expected: an empty value is
-  // either the default (8000 / 0.44) or refused with an error naming the variable; actual: 0.
+  // A variable set but empty (common in .env files and container specs) must not read as 0: `PORT=`
+  // would listen on a random free port and `GPU_COST_PER_HOUR=` would make every attempt free.
   it.each([
     ['PORT', 8000],
     ['GPU_COST_PER_HOUR', 0.44],

@@ -201,10 +201,8 @@ describe('ComfyClient + ComfySocket + followPrompt on the simulator', () => {
     expect(await client.history(second.promptId)).toBeNull();
   });
 
-  // BUG (follow-prompt.ts): with a signal already aborted, onAbort() -> finish() runs
-  // clearInterval(poll) before `const poll` is initialised, so the promise rejects with
-  // "ReferenceError: Cannot access 'poll' before initialization" instead of the abort reason, and
-  // the socket listeners added just before are never removed.
+  // The abort is handled before the history poll is set up: the run must still reject with the
+  // abort's reason and remove the socket listeners it added.
   it('an already aborted signal rejects at once with its reason, leaving no listener behind', async () => {
     const listeners = { message: socket.listenerCount('message'), reconnected: socket.listenerCount('reconnected') };
     const controller = new AbortController();
@@ -245,10 +243,8 @@ describe('ComfyClient + ComfySocket + followPrompt on the simulator', () => {
     expect(await readFile(join(sim.dirs.input, name), 'utf8')).toBe('v2');
   });
 
-  // BUG (client.ts uploadImage): the body is parsed with response.body.json() before the status is
-  // checked, so ComfyUI's refusal (a 400 with an empty body, as aiohttp's web.Response(status=400)
-  // sends it) throws "SyntaxError: Unexpected end of JSON input" instead of the coded
-  // JobError('reference_image_missing'); a refused connection likewise escapes uncoded.
+  // ComfyUI refuses an upload with a 400 and an empty body (aiohttp's web.Response(status=400)): the
+  // status is checked before the body is parsed, so the refusal is a coded error, not a JSON error.
   it('a refused upload is reference_image_missing', async () => {
     await rejectsWithCode(client.uploadImage('', new Blob([Buffer.from('x')])), 'reference_image_missing');
   });
@@ -320,11 +316,9 @@ describe('followPrompt when ComfyUI dies', () => {
     }
   });
 
-  // BUG (follow-prompt.ts, check()): while ComfyUI cannot be reached every poll throws and is only
-  // logged, and the stall clock is consulted only when /queue answers that the prompt is running,
-  // so a ComfyUI that dies for good leaves followPrompt pending forever (stallMs never applies and
-  // nothing else aborts the run). Expected: a coded JobError (comfyui_unreachable / comfyui_stalled)
-  // once stallMs has passed without contact.
+  // While ComfyUI cannot be reached every poll fails; the stall clock still runs, so a ComfyUI that
+  // dies for good ends the run with a coded error (comfyui_unreachable / comfyui_stalled) once
+  // stallMs has passed without contact, rather than leaving it pending forever.
   it('a ComfyUI gone for good rejects within stallMs instead of hanging', async () => {
     const sim = await startSim();
     const socket = new ComfySocket(sim.url, `worker-${randomUUID()}`, silentLog);

@@ -102,9 +102,8 @@ describe('LocalObjectStore + startLocalStoreServer', () => {
     expect(response.status).toBe(400);
   });
 
-  // BUG (local-store-server.ts, via objectFile): the bucket segment is not confined to the store
-  // root. GET /v0/b/%2E%2E/o/outside.txt resolves to <root>/../outside.txt and serves it (200)
-  // when a sidecar with a matching token sits beside it; it should be refused (400).
+  // The bucket segment is confined to the store root too: GET /v0/b/%2E%2E/o/outside.txt must not
+  // serve <root>/../outside.txt, even with a sidecar holding a matching token beside it.
   it('a bucket segment escaping the root is refused over HTTP', async () => {
     await writeFile(join(dir, 'outside.txt'), 'outside');
     await writeFile(join(dir, 'outside.txt.meta.json'), JSON.stringify({ contentType: 'text/plain', downloadToken: 't', sizeBytes: 7 }));
@@ -121,9 +120,8 @@ describe('LocalObjectStore + startLocalStoreServer', () => {
     expect(status).toBe(400);
   });
 
-  // BUG (local-store-server.ts): the route decodes the object path a second time
-  // (decodeURIComponent on a parameter Fastify has already decoded), so a path with a literal '%'
-  // stored by put() is not served at the URL put() returned: 'a%b' -> 400, '100%25.mp4' -> 404.
+  // Fastify has already decoded the object path: decoding it again would not serve a path with a
+  // literal '%' at the URL put() returned.
   it.each(['videos/u/100%.mp4', 'videos/u/50%25.mp4'])('serves %j at the URL put() returned', async (path) => {
     const { downloadUrl } = await store.put(path, Readable.from([Buffer.from('percent')]), { contentType: 'video/mp4' });
     const response = await fetch(downloadUrl);
@@ -160,9 +158,8 @@ describe('objectFile', () => {
     expect(() => objectFile(root, 'b', path)).toThrow(/escapes the store/);
   });
 
-  // BUG (local-store.ts objectFile): only the object path is checked, against the bucket folder;
-  // the bucket itself is not, so a bucket of '..' (a URL parameter in local-store-server.ts,
-  // e.g. GET /v0/b/%2E%2E/o/...) resolves outside the store root.
+  // The bucket is a URL parameter too (GET /v0/b/%2E%2E/o/...): it is checked against the store
+  // root as the object path is against the bucket folder.
   it.each(['..', '../elsewhere', '/etc'])('refuses a bucket %j that escapes the root', (bucketName) => {
     expect(() => objectFile(root, bucketName, 'x')).toThrow(/escapes the store/);
   });

@@ -5,7 +5,7 @@ import WebSocket from 'ws';
 import { createComfySimulator, type ComfySimulator, type ComfySimulatorOptions } from '../../src/simulator';
 import vectorsJson from '../fixtures/comfyui-vectors.json';
 
-/** The shared reference traffic (a verbatim copy of ../shared/reference/comfyui-vectors.json, from the project root). */
+/** Representative ComfyUI 0.3.64 traffic, which the simulator must reproduce. */
 export const vectors = vectorsJson;
 
 /** Timing that keeps a whole prompt well under a second. */

@@ -1,8 +1,9 @@
 import { logger } from 'firebase-functions';
 import { HttpsError, type CallableRequest } from 'firebase-functions/v2/https';
 import { cancelJob, CancelVideoJobRequestSchema, type JobState } from '@vidgen/contract';
-import { followUp } from '../orchestration/follow-up';
-import type { Services } from '../services';
+import { followUp } from '@vidgen/runner';
+import { cloudLog } from '../cloud-log';
+import { followUpServices, type Services } from '../services';
 import { callableSettings, parseInput, requireUser } from './callable-errors';
 
 /**
@@ -19,7 +20,7 @@ export async function cancelVideoJob(request: CallableRequest<unknown>, services
   const result = await services.jobs.transition(jobId, (current, now) => cancelJob(current, { now }));
   if (result.ok) {
     logger.info('Job cancelled', { jobId, uid });
-    await followUp(services, jobId, result);
+    await followUp(followUpServices(services, cloudLog({ jobId })), jobId, result);
     return { state: result.job.state };
   }
   const latest = await services.jobs.get(jobId);

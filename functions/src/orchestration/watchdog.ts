@@ -8,9 +8,10 @@ import {
   resumeOrExpireLease,
 } from '@vidgen/contract';
 import { EnqueueFailed, InvalidJobDocument } from '@vidgen/contract/admin';
+import { followUp } from '@vidgen/runner';
 import type { ReplicateProvider } from '../providers/replicate';
-import type { Services } from '../services';
-import { followUp } from './follow-up';
+import { cloudLog } from '../cloud-log';
+import { followUpServices, type Services } from '../services';
 import { settleJobCosts } from './pending-costs';
 
 /** A pending attempt is re-dispatched this many times before the watchdog fails it over. */
@@ -94,7 +95,7 @@ export async function sweep(services: Services, options: SweepOptions): Promise<
         report.leasesExpired += 1;
         logger.warn('Lease expired; attempt handed back', { jobId: doc.id, attemptIndex });
       }
-      await followUp(services, doc.id, result);
+      await followUp(followUpServices(services, cloudLog({ jobId: doc.id })), doc.id, result);
     });
   }
 
@@ -111,7 +112,7 @@ export async function sweep(services: Services, options: SweepOptions): Promise<
       if (ownRedispatches({ dispatchCount, resumes }) < MAX_REDISPATCHES) {
         // Counted first: the new count names a new task, so the hand-off is never de-duplicated away.
         const result = await services.jobs.transition(doc.id, (job, at) => markDispatched(job, { attemptIndex, now: at }));
-        await followUp(services, doc.id, result.ok ? { ...result, next: { kind: 'dispatch', attemptIndex } } : result);
+        await followUp(followUpServices(services, cloudLog({ jobId: doc.id })), doc.id, result.ok ? { ...result, next: { kind: 'dispatch', attemptIndex } } : result);
         if (result.ok) report.redispatched += 1;
       } else {
         const error = new JobError('no_worker_available', 'The attempt was dispatched repeatedly and no backend took it.');
@@ -119,7 +120,7 @@ export async function sweep(services: Services, options: SweepOptions): Promise<
           failPendingAttempt(job, { attemptIndex, error: error.toData(), now: at }),
         );
         if (result.ok) report.failedOver += 1;
-        await followUp(services, doc.id, result);
+        await followUp(followUpServices(services, cloudLog({ jobId: doc.id })), doc.id, result);
       }
     });
   }

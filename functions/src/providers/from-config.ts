@@ -1,4 +1,4 @@
-import type { RunAttemptOptions } from '../orchestration/run-attempt';
+import type { PlaceAttemptOptions } from '../orchestration/place-attempt';
 import { once, secrets, settings, type Secrets, type Settings } from '../config';
 import { ReplicateProvider } from './replicate';
 import { DEFAULT_RETRY } from './retry';
@@ -45,7 +45,7 @@ export function replicateFromConfig(config: Settings, keys: Secrets): ReplicateP
  * providers' clients included) rather than on every task delivery. Throws a ConfigError, every time,
  * when a value is bad.
  */
-export const runAttemptOptions = once((): RunAttemptOptions => {
+export const placeAttemptOptions = once((): PlaceAttemptOptions => {
   const config = settings();
   const keys = secrets();
   return {

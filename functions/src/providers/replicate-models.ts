@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AspectRatio, CreateVideoJobRequest, Tier } from '@vidgen/contract';
+import { DEFAULT_NEGATIVE_PROMPT, DEFAULT_SAMPLER_STEPS, type AspectRatio, type CreateVideoJobRequest, type Tier } from '@vidgen/contract';
 
 /*
  * The published input schemas of the Replicate models the README documents, from their Cog
@@ -97,8 +97,6 @@ export interface InputSource {
   image?: string;
 }
 
-const DEFAULT_NEGATIVE = 'blurry, low quality, distorted, watermark, text';
-
 /** AnimateDiff's input, checked against its schema (throws on a value it would refuse). */
 export function animateDiffInput(source: InputSource): AnimateDiffInput {
   const seed = source.request.seed;
@@ -106,8 +104,8 @@ export function animateDiffInput(source: InputSource): AnimateDiffInput {
     motion_module: 'mm_sd_v15_v2',
     path: 'toonyou_beta3.safetensors',
     prompt: source.request.prompt,
-    n_prompt: source.request.negativePrompt ?? DEFAULT_NEGATIVE,
-    steps: source.steps ?? 25,
+    n_prompt: source.request.negativePrompt ?? DEFAULT_NEGATIVE_PROMPT,
+    steps: source.steps ?? DEFAULT_SAMPLER_STEPS,
     guidance_scale: source.cfg ?? 7.5,
     ...(seed !== undefined ? { seed: seed % (ANIMATEDIFF_MAX_SEED + 1) } : {}),
   });

@@ -8,7 +8,7 @@ import { sleep, type HostedProvider, type HostedResult, type HostedRun } from '.
 import { predictionInput } from './replicate-input';
 import { replicateClip } from './replicate-models';
 import type { ReplicateModelRef } from './replicate-version';
-import { withBackoff, type RetryOptions } from './retry';
+import { providerCall, type ProviderCall, type RetryOptions } from './retry';
 
 export interface ReplicateConfig {
   token: string;
@@ -75,9 +75,11 @@ const ABANDON_POLL_MS = 1000;
  */
 export class ReplicateProvider implements HostedProvider {
   private readonly client: Replicate;
+  private readonly call: ProviderCall;
 
   constructor(private readonly config: ReplicateConfig) {
     this.client = new Replicate({ auth: config.token, ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}), useFileOutput: false });
+    this.call = providerCall(classifyReplicateError, config.retry);
   }
 
   /**
@@ -98,16 +100,6 @@ export class ReplicateProvider implements HostedProvider {
   costOf(prediction: Pick<Prediction, 'metrics'>, tier: Tier): number {
     const seconds = prediction.metrics?.predict_time ?? 0;
     return Math.round(seconds * (this.config.costPerSecond[tier] ?? 0) * 1e6) / 1e6;
-  }
-
-  private call<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    return withBackoff(async () => {
-      try {
-        return await fn();
-      } catch (error) {
-        throw classifyReplicateError(error);
-      }
-    }, this.config.retry, signal);
   }
 
   async run(run: HostedRun): Promise<HostedResult> {

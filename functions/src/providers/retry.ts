@@ -28,3 +28,21 @@ export function withBackoff<T>(call: () => Promise<T>, options: RetryOptions, si
     retry: (error: unknown) => !signal?.aborted && isTransient(error),
   });
 }
+
+/** A call to a provider's API, its failures classified as job errors and the transient ones retried. */
+export type ProviderCall = <T>(call: () => Promise<T>, signal?: AbortSignal) => Promise<T>;
+
+/**
+ * How a provider calls its API: whatever `call` throws is classified by `classify` (so the retry
+ * sees our codes, and callers get a JobError), then retried by {@link withBackoff}.
+ */
+export function providerCall(classify: (error: unknown) => JobError, options: RetryOptions): ProviderCall {
+  return (call, signal) =>
+    withBackoff(async () => {
+      try {
+        return await call();
+      } catch (error) {
+        throw classify(error);
+      }
+    }, options, signal);
+}

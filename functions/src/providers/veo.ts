@@ -13,7 +13,7 @@ import {
   type Segment,
 } from '@vidgen/contract';
 import { sleep, type HostedProvider, type HostedResult, type HostedRun } from './hosted-provider';
-import { withBackoff, type RetryOptions } from './retry';
+import { providerCall, type ProviderCall, type RetryOptions } from './retry';
 import { classifyVeoError, operationFailure } from './veo-errors';
 
 export { classifyVeoError } from './veo-errors';
@@ -58,10 +58,12 @@ const RETENTION_MARGIN_MS = 60 * 60 * 1000;
  */
 export class VeoProvider implements HostedProvider {
   private readonly ai: GoogleGenAI;
+  private readonly call: ProviderCall;
 
   constructor(private readonly config: VeoConfig) {
     const httpOptions: HttpOptions = { ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}), ...(config.fetch ? { fetch: config.fetch } : {}) };
     this.ai = new GoogleGenAI({ apiKey: config.apiKey, ...(Object.keys(httpOptions).length > 0 ? { httpOptions } : {}) });
+    this.call = providerCall(classifyVeoError, config.retry);
   }
 
   async run(run: HostedRun): Promise<HostedResult> {
@@ -132,13 +134,7 @@ export class VeoProvider implements HostedProvider {
   private async start(run: HostedRun, parameters: GenerateVideosParameters): Promise<string> {
     // Nothing paid starts once the run was told to stop (a cancel, a lost lease).
     run.signal.throwIfAborted();
-    const operation = await withBackoff(async () => {
-      try {
-        return await this.ai.models.generateVideos({ ...parameters, config: { ...parameters.config, abortSignal: run.signal } });
-      } catch (error) {
-        throw classifyVeoError(error);
-      }
-    }, this.config.retry, run.signal);
+    const operation = await this.call(() => this.ai.models.generateVideos({ ...parameters, config: { ...parameters.config, abortSignal: run.signal } }), run.signal);
     if (!operation.name) throw new JobError('provider_failed', 'Veo returned an operation without a name.');
     await run.saveProviderJobId(operation.name);
     return operation.name;
@@ -151,13 +147,7 @@ export class VeoProvider implements HostedProvider {
     const started = Date.now();
     run.progress({ stage: 'sampling', step: segment, totalSteps: segments, percent: percentFor('sampling', segment - 0.5, segments), etaSeconds: null });
     for (;;) {
-      operation = await withBackoff(async () => {
-        try {
-          return await this.ai.operations.getVideosOperation({ operation, config: { abortSignal: run.signal } });
-        } catch (error) {
-          throw classifyVeoError(error);
-        }
-      }, this.config.retry, run.signal);
+      operation = await this.call(() => this.ai.operations.getVideosOperation({ operation, config: { abortSignal: run.signal } }), run.signal);
       if (operation.done) break;
       if (Date.now() - started > this.config.timeoutMs) {
         throw new JobError('provider_timeout', `Veo did not finish segment ${segment} of ${segments} within ${Math.round(this.config.timeoutMs / 1000)} s.`);
@@ -179,12 +169,6 @@ export class VeoProvider implements HostedProvider {
   }
 
   private async download(video: GeneratedVideo, file: string, signal: AbortSignal): Promise<void> {
-    await withBackoff(async () => {
-      try {
-        await this.ai.files.download({ file: video, downloadPath: file, config: { abortSignal: signal } });
-      } catch (error) {
-        throw classifyVeoError(error);
-      }
-    }, this.config.retry, signal);
+    await this.call(() => this.ai.files.download({ file: video, downloadPath: file, config: { abortSignal: signal } }), signal);
   }
 }

@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { AttemptRequest } from '@vidgen/contract';
 import type { WorkerServices } from '../services';
-import { claim } from './claim';
+import { claimForGpu } from './claim-for-gpu';
 import { RunStopped } from '@vidgen/runner';
-import { runLeasedAttempt } from './run-attempt';
+import { runOnGpu } from './run-on-gpu';
 
 export type IntakeAnswer =
   | { status: 'accepted'; leaseExpiresAt: Date }
@@ -45,18 +45,18 @@ export class AttemptManager extends EventEmitter<{ changed: [number] }> {
     this.setReserved(this.reserved + 1);
     const { config, jobs, log } = this.services;
     try {
-      const { result, leaseToken, promptId } = await claim(jobs, request, { workerId: config.WORKER_ID, leaseMs: config.LEASE_SECONDS * 1000, usdPerHour: config.GPU_COST_PER_HOUR });
-      if (!result.ok) {
+      const claimed = await claimForGpu(jobs, request, { workerId: config.WORKER_ID, leaseMs: config.LEASE_SECONDS * 1000, usdPerHour: config.GPU_COST_PER_HOUR });
+      if (!claimed.ok) {
         this.setReserved(this.reserved - 1);
-        return { status: result.refusal === 'already_claimed' ? 'already_claimed' : 'stale' };
+        return { status: claimed.refusal === 'already_claimed' ? 'already_claimed' : 'stale' };
       }
       const key = `${request.jobId}#${request.attemptIndex}`;
       const controller = new AbortController();
       const runLog = log.child({ jobId: request.jobId, attemptIndex: request.attemptIndex, tier: request.tier });
       const startedAt = Date.now();
-      const done = runLeasedAttempt(
+      const done = runOnGpu(
         this.services,
-        { jobId: request.jobId, job: result.job, leaseToken, claimedAt: startedAt, promptId },
+        { jobId: request.jobId, job: claimed.job, leaseToken: claimed.leaseToken, claimedAt: startedAt, promptId: claimed.promptId },
         controller,
         runLog,
       )
@@ -68,7 +68,7 @@ export class AttemptManager extends EventEmitter<{ changed: [number] }> {
         });
       this.running.set(key, { controller, done });
       runLog.info('Attempt accepted');
-      return { status: 'accepted', leaseExpiresAt: result.job.attempt!.leaseExpiresAt! };
+      return { status: 'accepted', leaseExpiresAt: claimed.job.attempt.leaseExpiresAt };
     } catch (error) {
       this.setReserved(this.reserved - 1);
       throw error;

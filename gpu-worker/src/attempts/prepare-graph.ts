@@ -1,12 +1,10 @@
 import { extname } from 'node:path';
-import { JobError, resolveTierParams, type Job } from '@vidgen/contract';
-import { readSmallObject } from '@vidgen/media';
+import { JobError, resolveTierParams, type ClaimedJob } from '@vidgen/contract';
+import { readReferenceImage } from '@vidgen/runner';
 import type { Graph } from '../comfy/client';
 import { animateDiffValues, buildAnimateDiffGraph, buildSvdGraph, svdValues } from '../comfy/workflows';
 import { fitModels, modelsOnHand } from '../comfy/model-choice';
 import type { WorkerServices } from '../services';
-
-const REFERENCE_IMAGE_MAX_BYTES = 10 * 1024 * 1024;
 
 /** The stem of every file an attempt makes ComfyUI write or read: unique per job and attempt. */
 export function attemptStem(jobId: string, attemptIndex: number): string {
@@ -23,12 +21,12 @@ export function attemptFilenamePrefix(jobId: string, attemptIndex: number): stri
  * module without v3, no detail LoRA or SDXL VAE without their files). SVD with a reference image first copies the
  * image from Storage into ComfyUI's input folder (`/upload/image`) and uses the name ComfyUI returns.
  */
-export async function prepareGraph(services: WorkerServices, job: Job, jobId: string): Promise<Graph> {
+export async function prepareGraph(services: WorkerServices, job: ClaimedJob, jobId: string): Promise<Graph> {
   return fitModels(await tierGraph(services, job, jobId), await modelsOnHand(services.comfy));
 }
 
-async function tierGraph(services: WorkerServices, job: Job, jobId: string): Promise<Graph> {
-  const attempt = job.attempt!;
+async function tierGraph(services: WorkerServices, job: ClaimedJob, jobId: string): Promise<Graph> {
+  const attempt = job.attempt;
   const params = resolveTierParams(attempt.tier, job.request);
   const seed = job.request.seed ?? Math.floor(Math.random() * 2 ** 32);
   const request = { ...job.request, seed };
@@ -39,10 +37,8 @@ async function tierGraph(services: WorkerServices, job: Job, jobId: string): Pro
     case 'svd': {
       const path = job.request.referenceImagePath;
       if (!path) return buildSvdGraph(services.workflows.svd, svdValues(params, request, prefix, null), 'text');
-      const image = await readSmallObject(services.store, path, REFERENCE_IMAGE_MAX_BYTES).catch((error: Error) => {
-        throw new JobError('reference_image_missing', `The reference image ${path} could not be read: ${error.message}`);
-      });
-      const name = await services.comfy.uploadImage(`${attemptStem(jobId, attempt.index)}${extname(path).toLowerCase()}`, new Blob([image.bytes], { type: image.contentType }));
+      const image = await readReferenceImage(services.store, path);
+      const name = await services.comfy.uploadImage(`${attemptStem(jobId, attempt.index)}${extname(path).toLowerCase()}`, new Blob([image.bytes], { type: image.mimeType }));
       return buildSvdGraph(services.workflows.svd, svdValues(params, request, prefix, name), 'image');
     }
     case 'veo':

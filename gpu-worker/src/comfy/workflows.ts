@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { Tier, TierParams } from '@vidgen/contract';
+import { DEFAULT_NEGATIVE_PROMPT, DEFAULT_SAMPLER_STEPS, type Tier, type TierParams } from '@vidgen/contract';
 import type { Graph } from './client';
 
 /** Where each named parameter lives in a template: [node id, input name]. */
@@ -75,12 +75,12 @@ export function animateDiffValues(
     detailStrength,
     detailStrengthClip: detailStrength,
     prompt: request.prompt,
-    negativePrompt: request.negativePrompt ?? 'blurry, low quality, distorted, watermark, text',
+    negativePrompt: request.negativePrompt ?? DEFAULT_NEGATIVE_PROMPT,
     width: params.width,
     height: params.height,
     frameCount: params.frameCount,
     seed: request.seed,
-    steps: params.steps ?? 20,
+    steps: params.steps ?? DEFAULT_SAMPLER_STEPS,
     cfg: params.cfg ?? 7.5,
     fps: params.fps,
     filenamePrefix,
@@ -160,7 +160,7 @@ export function svdValues(
 ): WorkflowValues {
   const values: WorkflowValues = {
     prompt: request.prompt,
-    negativePrompt: request.negativePrompt ?? 'blurry, low quality, distorted, watermark, text',
+    negativePrompt: request.negativePrompt ?? DEFAULT_NEGATIVE_PROMPT,
     width: params.width,
     height: params.height,
     stillWidth: params.width,
@@ -169,7 +169,7 @@ export function svdValues(
     motionBucketId: SVD_MOTION_BUCKET,
     seed: request.seed,
     stillSeed: request.seed,
-    steps: params.steps ?? 20,
+    steps: params.steps ?? DEFAULT_SAMPLER_STEPS,
     cfg: params.cfg ?? 2.5,
     fps: params.fps,
     // SVD's micro-conditioning: the frame rate the clip is meant to play at, which is the one we write.

@@ -141,6 +141,18 @@ export const JobSchema = z.object({
 });
 export type Job = z.infer<typeof JobSchema>;
 
+/** An attempt as a claim leaves it: running under a lease. */
+export type ClaimedAttempt = Attempt & { state: 'running'; leaseToken: string; leaseExpiresAt: Date };
+
+/** A job whose current attempt a runner has claimed: what a claim hands the runner. */
+export type ClaimedJob = Job & { attempt: ClaimedAttempt };
+
+/** Whether the job's current attempt is claimed (running, with a lease). */
+export function isClaimed(job: Job): job is ClaimedJob {
+  const attempt = job.attempt;
+  return attempt !== null && attempt.state === 'running' && attempt.leaseToken !== null && attempt.leaseExpiresAt !== null;
+}
+
 /** Firestore collection names, shared so that no two runtimes spell them differently. */
 export const COLLECTIONS = {
   jobs: 'jobs',

@@ -3,6 +3,8 @@ import { AspectRatioSchema, ModelChoiceSchema } from './tiers';
 
 export const PROMPT_MAX_CHARS = 2000;
 export const NEGATIVE_PROMPT_MAX_CHARS = 1000;
+/** What a model that takes a negative prompt is told to avoid when the request names nothing. */
+export const DEFAULT_NEGATIVE_PROMPT = 'blurry, low quality, distorted, watermark, text';
 const IMAGE_PATH = /^uploads\/[A-Za-z0-9_-]{1,128}\/(?:[A-Za-z0-9_-][A-Za-z0-9._ -]{0,127}\/){0,4}[A-Za-z0-9_-][A-Za-z0-9._ -]{0,127}\.(?:png|jpe?g|webp|PNG|JPE?G|WEBP)$/;
 
 /** The input of the `createVideoJob` callable. Unknown fields are refused, so a typo never goes unnoticed. */

@@ -12,6 +12,9 @@ export type Backend = z.infer<typeof BackendSchema>;
 export const AspectRatioSchema = z.enum(['16:9', '9:16', '1:1']);
 export type AspectRatio = z.infer<typeof AspectRatioSchema>;
 
+/** Sampler steps of the diffusion tiers (AnimateDiff, SVD), on our workers and on Replicate alike. */
+export const DEFAULT_SAMPLER_STEPS = 20;
+
 /** The order `auto` tries tiers in. */
 export const AUTO_PLAN: readonly Tier[] = ['veo', 'animatediff', 'svd'];
 
@@ -56,7 +59,7 @@ export const TIER_SPECS: Record<Tier, TierSpec> = {
     fps: 8,
     frameCount: (d) => Math.round(d * 8),
     defaultBackend: 'comfyui',
-    steps: 20,
+    steps: DEFAULT_SAMPLER_STEPS,
     cfg: 7.5,
   },
   svd: {
@@ -71,7 +74,7 @@ export const TIER_SPECS: Record<Tier, TierSpec> = {
     fps: 8,
     frameCount: (d) => Math.min(25, Math.round(d * 8) + 1),
     defaultBackend: 'comfyui',
-    steps: 20,
+    steps: DEFAULT_SAMPLER_STEPS,
     cfg: 2.5,
   },
 };

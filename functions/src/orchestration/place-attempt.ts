@@ -10,14 +10,15 @@ import {
   type BackendPolicy,
   type WorkerRecord,
 } from '@vidgen/contract';
+import { followUp } from '@vidgen/runner';
 import type { ReplicateProvider } from '../providers/replicate';
 import type { VeoProvider } from '../providers/veo';
-import type { Services } from '../services';
-import { followUp } from './follow-up';
-import { runHosted } from './hosted-runner';
+import { cloudLog } from '../cloud-log';
+import { followUpServices, type Services } from '../services';
+import { runOnProvider } from './run-on-provider';
 import { liveWorkers, offerToWorkers } from './worker-pool';
 
-export interface RunAttemptOptions {
+export interface PlaceAttemptOptions {
   workerSecret: string;
   workerWaitMs: number;
   workerRequestTimeoutMs: number;
@@ -30,11 +31,11 @@ export interface RunAttemptOptions {
 
 /**
  * Handles one `runAttempt` task: picks the backend for the current attempt by the backend policy and
- * runs it (Veo and Replicate here, under a lease) or hands it to a GPU worker. Returns normally for
- * anything permanent (stale task, job gone, attempt failed over) and throws only to ask Cloud Tasks
- * for a retry with backoff (every worker full, for now).
+ * places it there: runs it on a hosted provider (Veo, Replicate) in this invocation, under a lease,
+ * or offers it to a GPU worker. Returns normally for anything permanent (stale task, job gone,
+ * attempt failed over) and throws only to ask Cloud Tasks for a retry with backoff (every worker full).
  */
-export async function runAttempt(data: unknown, services: Services, options: RunAttemptOptions): Promise<void> {
+export async function placeAttempt(data: unknown, services: Services, options: PlaceAttemptOptions): Promise<void> {
   const parsed = RunAttemptTaskSchema.safeParse(data);
   if (!parsed.success) {
     logger.error('Dropping a malformed runAttempt task', { data });
@@ -51,7 +52,7 @@ export async function runAttempt(data: unknown, services: Services, options: Run
     // A live lease means this is a duplicate delivery; an expired one is re-attached by a hosted runner.
     if (attempt.backend !== 'comfyui' && attempt.leaseExpiresAt && attempt.leaseExpiresAt <= new Date()) {
       const provider = attempt.backend === 'gemini' ? options.veo : options.replicate;
-      if (provider) return runHosted(services, jobId, attemptIndex, attempt.backend, provider);
+      if (provider) return runOnProvider(services, jobId, attemptIndex, attempt.backend, provider);
     }
     logger.info('Attempt already running; duplicate delivery ignored', { jobId, attemptIndex });
     return;
@@ -70,8 +71,8 @@ export async function runAttempt(data: unknown, services: Services, options: Run
   });
 
   if (choice.kind === 'unavailable') return failOver(services, jobId, attempt, new JobError('tier_unavailable', choice.reason));
-  if (choice.kind === 'run' && choice.backend === 'gemini') return runHosted(services, jobId, attemptIndex, 'gemini', options.veo!);
-  if (choice.kind === 'run' && choice.backend === 'replicate') return runHosted(services, jobId, attemptIndex, 'replicate', options.replicate!);
+  if (choice.kind === 'run' && choice.backend === 'gemini') return runOnProvider(services, jobId, attemptIndex, 'gemini', options.veo!);
+  if (choice.kind === 'run' && choice.backend === 'replicate') return runOnProvider(services, jobId, attemptIndex, 'replicate', options.replicate!);
   const tried: string[] = [];
   if (choice.kind === 'run') {
     const outcome = await offerToWorkers(ranked, { jobId, attemptIndex, tier: attempt.tier }, { secret: options.workerSecret, timeoutMs: options.workerRequestTimeoutMs });
@@ -80,7 +81,7 @@ export async function runAttempt(data: unknown, services: Services, options: Run
       return;
     }
     tried.push(...outcome.tried);
-    if (options.policy === 'prefer-comfyui' && replicateReady) return runHosted(services, jobId, attemptIndex, 'replicate', options.replicate!);
+    if (options.policy === 'prefer-comfyui' && replicateReady) return runOnProvider(services, jobId, attemptIndex, 'replicate', options.replicate!);
   }
   return waitForWorker(services, jobId, attempt, options, { live, tried });
 }
@@ -97,7 +98,7 @@ async function waitForWorker(
   services: Services,
   jobId: string,
   attempt: Attempt,
-  options: RunAttemptOptions,
+  options: PlaceAttemptOptions,
   workers: { live: WorkerRecord[]; tried: string[] },
 ): Promise<void> {
   const waitedMs = Date.now() - attempt.createdAt.getTime();
@@ -123,5 +124,5 @@ async function failOver(services: Services, jobId: string, attempt: Attempt, err
     failPendingAttempt(job, { attemptIndex: attempt.index, error: error.toData(), now }),
   );
   logger.info('Attempt could not be placed', { jobId, attemptIndex: attempt.index, code: error.code, detail: error.message, applied: result.ok });
-  await followUp(services, jobId, result);
+  await followUp(followUpServices(services, cloudLog({ jobId })), jobId, result);
 }

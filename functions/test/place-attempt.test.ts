@@ -1,7 +1,7 @@
 import { HttpsError } from 'firebase-functions/v2/https';
 import { attemptTaskId, type BackendPolicy } from '@vidgen/contract';
 import { ANIMATEDIFF_SIM_VERSION, createReplicateSimulator, type ReplicateSimulator } from '../../provider-sims/src/simulators';
-import { runAttempt, type RunAttemptOptions } from '../src/orchestration/run-attempt';
+import { placeAttempt, type PlaceAttemptOptions } from '../src/orchestration/place-attempt';
 import { ReplicateProvider } from '../src/providers/replicate';
 import { unitFirestore, type UnitFirestore } from '../../test/support/unit-firestore';
 import { FakeWorker, registerWorker, type SeenOffer } from './support/fake-worker';
@@ -39,7 +39,7 @@ describe('runAttempt: backend choice and dispatch', () => {
     await firestore.close();
   });
 
-  function options(overrides: Partial<RunAttemptOptions> & { policy?: BackendPolicy } = {}): RunAttemptOptions {
+  function options(overrides: Partial<PlaceAttemptOptions> & { policy?: BackendPolicy } = {}): PlaceAttemptOptions {
     return { workerSecret: SECRET, workerWaitMs: 60_000, workerRequestTimeoutMs: 2000, policy: 'prefer-comfyui', veo: null, replicate: null, ...overrides };
   }
 
@@ -68,7 +68,7 @@ describe('runAttempt: backend choice and dispatch', () => {
     const jobId = await seedJob(t.services);
     const before = await t.services.jobs.get(jobId);
 
-    await runAttempt({ jobId, attemptIndex: 0 }, t.services, options());
+    await placeAttempt({ jobId, attemptIndex: 0 }, t.services, options());
 
     expect(seen).toEqual([{ workerId: 'idle', body: { jobId, attemptIndex: 0, tier: 'animatediff' }, signed: true }]);
     expect(await t.services.jobs.get(jobId)).toEqual(before);
@@ -84,7 +84,7 @@ describe('runAttempt: backend choice and dispatch', () => {
     await worker('d-free', 202);
     const jobId = await seedJob(t.services);
 
-    await runAttempt({ jobId, attemptIndex: 0 }, t.services, options());
+    await placeAttempt({ jobId, attemptIndex: 0 }, t.services, options());
 
     expect(seen.map((offer) => offer.workerId)).toEqual(['b-full', 'c-broken', 'd-free']);
     expect((await t.services.jobs.get(jobId))?.attempt).toMatchObject({ index: 0, state: 'pending' });
@@ -94,14 +94,14 @@ describe('runAttempt: backend choice and dispatch', () => {
     await worker('a-holder', 409);
     await worker('b-free', 202);
     const jobId = await seedJob(t.services);
-    await runAttempt({ jobId, attemptIndex: 0 }, t.services, options());
+    await placeAttempt({ jobId, attemptIndex: 0 }, t.services, options());
     expect(seen.map((offer) => offer.workerId)).toEqual(['a-holder']);
   });
 
   it('asks Cloud Tasks to retry when every worker is full and none pulls its backlog', async () => {
     await worker('full', 429);
     const jobId = await seedJob(t.services);
-    const error = await runAttempt({ jobId, attemptIndex: 0 }, t.services, options({ policy: 'comfyui-only' })).catch((caught: unknown) => caught);
+    const error = await placeAttempt({ jobId, attemptIndex: 0 }, t.services, options({ policy: 'comfyui-only' })).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(HttpsError);
     expect(error).toMatchObject({ code: 'resource-exhausted' });
     expect((await t.services.jobs.get(jobId))?.attempt).toMatchObject({ index: 0, state: 'pending', dispatchCount: 0 });
@@ -111,7 +111,7 @@ describe('runAttempt: backend choice and dispatch', () => {
     await worker('a-full', 429);
     await worker('b-puller', 429, { running: 2, capacity: 2, pullsBacklog: true });
     const jobId = await seedJob(t.services);
-    await runAttempt({ jobId, attemptIndex: 0 }, t.services, options({ policy: 'comfyui-only' }));
+    await placeAttempt({ jobId, attemptIndex: 0 }, t.services, options({ policy: 'comfyui-only' }));
     expect(seen.map((offer) => offer.workerId)).toEqual(['a-full', 'b-puller']);
     expect((await t.services.jobs.get(jobId))?.attempt).toMatchObject({ index: 0, state: 'pending' });
   });
@@ -119,7 +119,7 @@ describe('runAttempt: backend choice and dispatch', () => {
   it('fails the attempt over once it waited WORKER_WAIT_SECONDS, and dispatches the next tier', async () => {
     await worker('full', 429);
     const jobId = await seedJob(t.services, { createdAt: new Date(Date.now() - 120_000) });
-    await runAttempt({ jobId, attemptIndex: 0 }, t.services, options({ workerWaitMs: 60_000, policy: 'comfyui-only' }));
+    await placeAttempt({ jobId, attemptIndex: 0 }, t.services, options({ workerWaitMs: 60_000, policy: 'comfyui-only' }));
     const job = await t.services.jobs.get(jobId);
     expect(job?.attempts).toEqual([expect.objectContaining({ index: 0, tier: 'animatediff', error: expect.objectContaining({ code: 'no_worker_available' }) })]);
     expect(job?.attempt).toMatchObject({ index: 1, tier: 'svd', state: 'pending' });
@@ -128,7 +128,7 @@ describe('runAttempt: backend choice and dispatch', () => {
 
   it('fails Veo over to the next tier when no Gemini API key is configured', async () => {
     const jobId = await seedJob(t.services, { plan: ['veo', 'animatediff'], request: { model: 'auto' } });
-    await runAttempt({ jobId, attemptIndex: 0 }, t.services, options());
+    await placeAttempt({ jobId, attemptIndex: 0 }, t.services, options());
     const job = await t.services.jobs.get(jobId);
     expect(job?.attempts).toEqual([expect.objectContaining({ tier: 'veo', error: expect.objectContaining({ code: 'tier_unavailable' }) })]);
     expect(job?.attempt).toMatchObject({ index: 1, tier: 'animatediff' });
@@ -138,7 +138,7 @@ describe('runAttempt: backend choice and dispatch', () => {
   it('fails over at once under replicate-only when Replicate has no model for the tier', async () => {
     await worker('free', 202);
     const jobId = await seedJob(t.services, { plan: ['svd'], request: { model: 'svd' } });
-    await runAttempt({ jobId, attemptIndex: 0 }, t.services, options({ policy: 'replicate-only', replicate: replicate() }));
+    await placeAttempt({ jobId, attemptIndex: 0 }, t.services, options({ policy: 'replicate-only', replicate: replicate() }));
     expect(seen).toEqual([]);
     expect(await t.services.jobs.get(jobId)).toMatchObject({ state: 'failed', error: { code: 'tier_unavailable' } });
     expect(t.queue.tasks).toEqual([]);
@@ -149,7 +149,7 @@ describe('runAttempt: backend choice and dispatch', () => {
     const jobId = await seedJob(t.services, { plan: ['animatediff'], request: { model: 'animatediff' } });
     const ownerUid = (await t.services.jobs.get(jobId))!.ownerUid;
 
-    await runAttempt({ jobId, attemptIndex: 0 }, t.services, options({ replicate: replicate() }));
+    await placeAttempt({ jobId, attemptIndex: 0 }, t.services, options({ replicate: replicate() }));
 
     expect(seen.map((offer) => offer.workerId)).toEqual(['full']);
     const job = await t.services.jobs.get(jobId);
@@ -168,7 +168,7 @@ describe('runAttempt: backend choice and dispatch', () => {
     await claimJob(t.services, jobId, { backend: 'replicate', workerId: 'functions:replicate', leaseEndsInMs: -1000 });
     await t.services.jobs.ref(jobId).update({ 'attempt.providerJobId': prediction.id });
 
-    await runAttempt({ jobId, attemptIndex: 0 }, t.services, options({ replicate: replicate() }));
+    await placeAttempt({ jobId, attemptIndex: 0 }, t.services, options({ replicate: replicate() }));
 
     expect(sim.state().predictions).toHaveLength(created + 1);
     expect(await t.services.jobs.get(jobId)).toMatchObject({ state: 'succeeded', attempts: [expect.objectContaining({ providerJobId: prediction.id, outcome: 'succeeded' })] });
@@ -178,10 +178,10 @@ describe('runAttempt: backend choice and dispatch', () => {
     await worker('free', 202);
     const jobId = await seedJob(t.services);
     const { job } = await claimJob(t.services, jobId);
-    await runAttempt({ jobId, attemptIndex: 0 }, t.services, options({ replicate: replicate() }));
-    await runAttempt({ jobId, attemptIndex: 3 }, t.services, options());
-    await runAttempt({ jobId }, t.services, options());
-    await runAttempt({ jobId: 'no-such-job', attemptIndex: 0 }, t.services, options());
+    await placeAttempt({ jobId, attemptIndex: 0 }, t.services, options({ replicate: replicate() }));
+    await placeAttempt({ jobId, attemptIndex: 3 }, t.services, options());
+    await placeAttempt({ jobId }, t.services, options());
+    await placeAttempt({ jobId: 'no-such-job', attemptIndex: 0 }, t.services, options());
     expect(seen).toEqual([]);
     expect(await t.services.jobs.get(jobId)).toEqual(job);
   });

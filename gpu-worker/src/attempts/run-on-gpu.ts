@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { JobError, type Job } from '@vidgen/contract';
-import { dispatchNext, EnqueueFailed } from '@vidgen/contract/admin';
-import { runUnderLease, type Produced, type RunContext, type RunLog } from '@vidgen/runner';
+import { JobError, type ClaimedJob } from '@vidgen/contract';
+import { EnqueueFailed } from '@vidgen/contract/admin';
+import { followUp, runUnderLease, type Produced, type RunContext, type RunLog } from '@vidgen/runner';
 import type { Graph } from '../comfy/client';
 import { followPrompt } from '../comfy/follow-prompt';
 import { comfyFolders, removeAttemptLeftovers, type AttemptTraces } from '../comfy/leftovers';
@@ -12,9 +12,10 @@ import { jobErrorFromComfy } from './comfy-failures';
 import { attemptFilenamePrefix, attemptStem, prepareGraph } from './prepare-graph';
 import { ProgressTracker } from './stages';
 
-export interface LeasedAttempt {
+/** An attempt this worker claimed, as the run needs it. */
+export interface GpuClaim {
   jobId: string;
-  job: Job;
+  job: ClaimedJob;
   leaseToken: string;
   claimedAt: number;
   /** The prompt id the claim saved on the attempt; null when an earlier runner's id was kept. */
@@ -22,43 +23,45 @@ export interface LeasedAttempt {
 }
 
 /**
- * Runs one leased attempt on ComfyUI to its end (see {@link runUnderLease} for the lease, the
- * encode, the store and the fenced finish), then hands on the next attempt if the job needs one.
+ * Runs one claimed attempt on this worker's ComfyUI to its end (see {@link runUnderLease} for the
+ * lease, the encode, the store and the fenced finish), then follows up on its finish: hands on the
+ * next attempt if the job needs one, or tidies the ended job's storage.
  */
-export async function runLeasedAttempt(services: WorkerServices, leased: LeasedAttempt, controller: AbortController, log: Logger): Promise<void> {
+export async function runOnGpu(services: WorkerServices, claimed: GpuClaim, controller: AbortController, log: Logger): Promise<void> {
   const { config, jobs, metrics } = services;
-  const { jobId } = leased;
+  const { jobId } = claimed;
   let progressWrites = 0;
+  const runLog = pinoRunLog(log);
   const end = await runUnderLease(
     {
       jobs,
       jobId,
-      job: leased.job,
-      leaseToken: leased.leaseToken,
+      job: claimed.job,
+      leaseToken: claimed.leaseToken,
       leaseMs: config.LEASE_SECONDS * 1000,
       progressIntervalMs: config.PROGRESS_INTERVAL_MS,
       store: services.store,
       tools: services.tools,
       workRoot: services.workDir,
-      log: pinoRunLog(log),
+      log: runLog,
       controller,
-      costUsd: () => gpuCost(config.GPU_COST_PER_HOUR, leased.claimedAt),
+      costUsd: () => gpuCost(config.GPU_COST_PER_HOUR, claimed.claimedAt),
       onProgressWrite: () => {
         progressWrites += 1;
         metrics.progressWrites.inc();
       },
     },
     // The worker's boundary: ComfyUI's failures become the job's errors here.
-    (context) => produceOnComfy(services, leased, context, log).catch((error: unknown) => {
+    (context) => produceOnComfy(services, claimed, context, log).catch((error: unknown) => {
       throw jobErrorFromComfy(error);
     }),
   );
   metrics.progressWritesPerAttempt.observe(progressWrites);
   if (end.kind === 'stopped' || !end.finished.ok) return;
-  metrics.attempts.inc({ tier: leased.job.attempt?.tier ?? 'unknown', outcome: end.result.outcome });
+  metrics.attempts.inc({ tier: claimed.job.attempt.tier, outcome: end.result.outcome });
   log.info({ outcome: end.result.outcome, state: end.finished.job.state }, 'Attempt finished');
   try {
-    await dispatchNext(services.taskQueues, jobId, end.finished, { functionLocation: config.FUNCTIONS_LOCATION });
+    await followUp({ jobs, taskQueues: services.taskQueues, store: async () => services.store, functionLocation: config.FUNCTIONS_LOCATION, log: runLog }, jobId, end.finished);
   } catch (error) {
     if (!(error instanceof EnqueueFailed)) throw error;
     // The next attempt is written (pending): a worker's backlog pull or the watchdog picks it up.
@@ -82,9 +85,9 @@ function gpuCost(perHour: number, since: number): number {
  * Builds the workflow, runs it on ComfyUI, and downloads what it made into the run's folder. On
  * every way out (success, failure, cancel, lost lease) what the attempt left in ComfyUI is removed.
  */
-async function produceOnComfy(services: WorkerServices, leased: LeasedAttempt, context: RunContext, log: Logger): Promise<Produced> {
-  const { job, jobId } = leased;
-  const index = job.attempt!.index;
+async function produceOnComfy(services: WorkerServices, claimed: GpuClaim, context: RunContext, log: Logger): Promise<Produced> {
+  const { job, jobId } = claimed;
+  const index = job.attempt.index;
   const traces: AttemptTraces = {
     promptId: null,
     filenamePrefix: attemptFilenamePrefix(jobId, index),
@@ -94,7 +97,7 @@ async function produceOnComfy(services: WorkerServices, leased: LeasedAttempt, c
     const graph = await prepareGraph(services, job, jobId);
     // The claim wrote the `starting` stage; the next update comes from ComfyUI once the prompt runs.
     const tracker = new ProgressTracker(graph, (update) => context.progress(update));
-    const files = await runOnComfy(services, { graph, savedPromptId: leased.promptId, existingPromptId: job.attempt!.providerJobId, context, tracker, log, traces });
+    const files = await queueAndFollowPrompt(services, { graph, savedPromptId: claimed.promptId, existingPromptId: job.attempt.providerJobId, context, tracker, log, traces });
     const [file] = files;
     if (!file) throw new JobError('output_missing');
     const videoFile = join(context.workDir, `comfy-output${file.filename.slice(file.filename.lastIndexOf('.'))}`);
@@ -130,7 +133,7 @@ async function leaveComfy(services: WorkerServices, traces: AttemptTraces, log: 
  * The id is usually the one the claim saved; an earlier runner's id is re-attached to when ComfyUI
  * knows it, else replaced by a new one, saved before the submit.
  */
-async function runOnComfy(
+async function queueAndFollowPrompt(
   services: WorkerServices,
   args: { graph: Graph; savedPromptId: string | null; existingPromptId: string | null; context: RunContext; tracker: ProgressTracker; log: Logger; traces: AttemptTraces },
 ) {

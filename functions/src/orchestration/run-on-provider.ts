@@ -1,14 +1,12 @@
-import { logger } from 'firebase-functions';
-import { claimAttempt, handOffAttempt, JobError, recordSegment, resolveTierParams, type Backend } from '@vidgen/contract';
-import { dispatchNext, type RepositoryResult } from '@vidgen/contract/admin';
-import { readSmallObject } from '@vidgen/media';
-import { RunStopped, runUnderLease, type RunLog } from '@vidgen/runner';
+import { handOffAttempt, recordSegment, resolveTierParams, type Backend } from '@vidgen/contract';
+import type { RepositoryResult } from '@vidgen/contract/admin';
+import { claimLease, followUp, readReferenceImage, RunStopped, runUnderLease } from '@vidgen/runner';
+import { cloudLog } from '../cloud-log';
 import type { HostedProvider } from '../providers/hosted-provider';
-import type { Services } from '../services';
+import { followUpServices, type Services } from '../services';
 
 const LEASE_MS = 60_000;
 const PROGRESS_INTERVAL_MS = 1000;
-const REFERENCE_IMAGE_MAX_BYTES = 10 * 1024 * 1024;
 
 /**
  * Runs an attempt on a hosted provider inside this task invocation, holding a lease like a GPU
@@ -17,21 +15,14 @@ const REFERENCE_IMAGE_MAX_BYTES = 10 * 1024 * 1024;
  * to the provider's saved job id. A chained run (Veo) may hand the attempt on to a next invocation
  * before this one's deadline; that one claims it afresh and goes on after the recorded segments.
  */
-export async function runHosted(services: Services, jobId: string, attemptIndex: number, backend: Backend, provider: HostedProvider): Promise<void> {
-  const runnerId = `functions:${backend}`;
-  const leaseToken = `${runnerId}:${crypto.randomUUID()}`;
-  const claimed = await services.jobs.transition(jobId, (job, now) =>
-    claimAttempt(job, { attemptIndex, backend, workerId: runnerId, leaseToken, leaseMs: LEASE_MS, now }),
-  );
-  if (!claimed.ok) {
-    logger.info('Attempt not claimed', { jobId, attemptIndex, refusal: claimed.refusal });
+export async function runOnProvider(services: Services, jobId: string, attemptIndex: number, backend: Backend, provider: HostedProvider): Promise<void> {
+  const log = cloudLog({ jobId, attemptIndex, backend });
+  const claim = await claimLease(services.jobs, jobId, { attemptIndex, backend, runnerId: `functions:${backend}`, leaseMs: LEASE_MS });
+  if (!claim.ok) {
+    log.info('Attempt not claimed', { refusal: claim.refusal });
     return;
   }
-  const { job } = claimed;
-  const log: RunLog = {
-    info: (message, fields = {}) => logger.info(message, { jobId, attemptIndex, backend, ...fields }),
-    warn: (message, fields = {}) => logger.warn(message, { jobId, attemptIndex, backend, ...fields }),
-  };
+  const { job, leaseToken } = claim;
   const outputs = await services.outputs();
   const started = Date.now();
   const handedOff: { result: RepositoryResult | null } = { result: null };
@@ -40,19 +31,13 @@ export async function runHosted(services: Services, jobId: string, attemptIndex:
     (context) =>
       provider.run({
         jobId,
-        attempt: job.attempt!,
+        attempt: job.attempt,
         request: job.request,
-        params: resolveTierParams(job.attempt!.tier, job.request),
+        params: resolveTierParams(job.attempt.tier, job.request),
         ...context,
         referenceImage: async () => {
           const path = job.request.referenceImagePath;
-          if (!path) return null;
-          try {
-            const image = await readSmallObject(outputs.store, path, REFERENCE_IMAGE_MAX_BYTES);
-            return { bytes: image.bytes, mimeType: image.contentType };
-          } catch (error) {
-            throw new JobError('reference_image_missing', `The reference image ${path} could not be read: ${(error as Error).message}`);
-          }
+          return path ? readReferenceImage(outputs.store, path) : null;
         },
         invocationStartedAtMs: started,
         recordSegment: async (segment) => {
@@ -71,17 +56,16 @@ export async function runHosted(services: Services, jobId: string, attemptIndex:
         },
       }),
   );
+  const seconds = () => Math.round((Date.now() - started) / 1000);
   if (end.kind === 'stopped') {
     // Whatever the run reports as its stop: once the hand-off was written the lease is gone, so the
     // job's listener may have stopped the run as `lease_lost` first. The written hand-off decides.
     if (handedOff.result) {
-      const next = await dispatchNext(services.taskQueues, jobId, handedOff.result);
-      log.info('Chained run handed on to the next invocation', { next, seconds: Math.round((Date.now() - started) / 1000) });
+      const next = await followUp(followUpServices(services, log), jobId, handedOff.result);
+      log.info('Chained run handed on to the next invocation', { next, seconds: seconds() });
     }
     return;
   }
-  log.info('Hosted attempt finished', { outcome: end.result.outcome, applied: end.finished.ok, seconds: Math.round((Date.now() - started) / 1000) });
-  // The runner already tidied the store; what is left is handing on the next attempt, if any.
-  const dispatched = await dispatchNext(services.taskQueues, jobId, end.finished);
-  if (dispatched !== null) log.info('Attempt dispatched', { next: dispatched });
+  log.info('Hosted attempt finished', { outcome: end.result.outcome, applied: end.finished.ok, seconds: seconds() });
+  await followUp(followUpServices(services, log), jobId, end.finished);
 }

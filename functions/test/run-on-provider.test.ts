@@ -1,6 +1,6 @@
 import { attemptTaskId, cancelJob } from '@vidgen/contract';
 import { ANIMATEDIFF_SIM_VERSION, createReplicateSimulator, createVeoSimulator, type ReplicateSimulator, type VeoSimulator } from '../../provider-sims/src/simulators';
-import { runAttempt, type RunAttemptOptions } from '../src/orchestration/run-attempt';
+import { placeAttempt, type PlaceAttemptOptions } from '../src/orchestration/place-attempt';
 import { sweep } from '../src/orchestration/watchdog';
 import { ReplicateProvider } from '../src/providers/replicate';
 import { VeoProvider } from '../src/providers/veo';
@@ -61,7 +61,7 @@ describe('hosted attempts under a lease', () => {
       costPerSecond: { animatediff: USD_PER_SECOND },
       retry: { tries: 2, firstDelayMs: 10, maxDelayMs: 20 },
     });
-  const options = (overrides: Partial<RunAttemptOptions>): RunAttemptOptions => ({
+  const options = (overrides: Partial<PlaceAttemptOptions>): PlaceAttemptOptions => ({
     workerSecret: 'a-worker-secret-of-some-length', workerWaitMs: 60_000, workerRequestTimeoutMs: 1000, policy: 'replicate-only', veo: null, replicate: null, ...overrides,
   });
 
@@ -71,13 +71,13 @@ describe('hosted attempts under a lease', () => {
     veoSim.script({ outcome: 'success', promptContains: prompt, latencyMs: 1500 });
 
     // Each segment takes 1.5 s; the first invocation has room for one segment's timeout and 0.8 s more.
-    await runAttempt({ jobId, attemptIndex: 0 }, t.services, options({ veo: veo(5800) }));
+    await placeAttempt({ jobId, attemptIndex: 0 }, t.services, options({ veo: veo(5800) }));
     const handedOn = await t.services.jobs.get(jobId);
     expect(handedOn).toMatchObject({ state: 'running', attempt: { index: 0, state: 'pending', leaseToken: null, dispatchCount: 1, resumes: 1, costUsd: 3.2 } });
     expect(handedOn?.attempt?.segments).toHaveLength(1);
     expect(t.queue.forJob(jobId)).toEqual([expect.objectContaining({ payload: { jobId, attemptIndex: 0 }, id: attemptTaskId(jobId, 0, 1) })]);
 
-    await runAttempt({ jobId, attemptIndex: 0 }, t.services, options({ veo: veo(60_000) }));
+    await placeAttempt({ jobId, attemptIndex: 0 }, t.services, options({ veo: veo(60_000) }));
     const done = await t.services.jobs.get(jobId);
     expect(done).toMatchObject({ state: 'succeeded', costUsd: 6, output: { durationSeconds: 15 } });
     const operations = veoSim.state().operations.filter((operation) => operation.prompt === prompt);
@@ -89,7 +89,7 @@ describe('hosted attempts under a lease', () => {
     const prompt = 'an image that is not there';
     const ownerUid = 'owner-without-upload';
     const jobId = await seedJob(t.services, { ownerUid, plan: ['veo'], request: { model: 'veo', prompt, referenceImagePath: `uploads/${ownerUid}/missing.png` } });
-    await runAttempt({ jobId, attemptIndex: 0 }, t.services, options({ veo: veo(60_000) }));
+    await placeAttempt({ jobId, attemptIndex: 0 }, t.services, options({ veo: veo(60_000) }));
     expect(await t.services.jobs.get(jobId)).toMatchObject({ state: 'failed', costUsd: 0, error: { code: 'reference_image_missing' } });
     expect(veoSim.state().operations.filter((operation) => operation.prompt === prompt)).toEqual([]);
   });
@@ -99,7 +99,7 @@ describe('hosted attempts under a lease', () => {
     replicateSim.script({ outcome: 'never_finishes', promptContains: prompt });
     const jobId = await seedJob(t.services, { plan: ['animatediff'], request: { model: 'animatediff', prompt } });
 
-    const running = runAttempt({ jobId, attemptIndex: 0 }, t.services, options({ replicate: replicate() }));
+    const running = placeAttempt({ jobId, attemptIndex: 0 }, t.services, options({ replicate: replicate() }));
     const predictionOf = () => replicateSim.state().predictions.find((p) => JSON.stringify(p.prediction.input).includes(prompt))?.prediction;
     for (let i = 0; i < 200 && predictionOf()?.status !== 'processing'; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
     const cancelled = await t.services.jobs.transition(jobId, (job, now) => cancelJob(job, { now }));
@@ -122,7 +122,7 @@ describe('hosted attempts under a lease', () => {
     const prompt = 'too big to fit';
     replicateSim.script({ outcome: 'failed', promptContains: prompt });
     const jobId = await seedJob(t.services, { plan: ['animatediff', 'svd'], request: { model: 'auto', prompt } });
-    await runAttempt({ jobId, attemptIndex: 0 }, t.services, options({ replicate: replicate() }));
+    await placeAttempt({ jobId, attemptIndex: 0 }, t.services, options({ replicate: replicate() }));
     const job = await t.services.jobs.get(jobId);
     expect(job?.attempts).toEqual([expect.objectContaining({ backend: 'replicate', outcome: 'failed', error: expect.objectContaining({ code: 'gpu_out_of_memory' }) })]);
     expect(job?.attempts[0]?.costUsd).toBeGreaterThan(0);

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { claimAttempt, createJob, expireLease, cancelJob, finishAttempt, JobError, type CreateVideoJobRequest, type Job, type Tier } from '@vidgen/contract';
+import { claimAttempt, createJob, expireLease, cancelJob, finishAttempt, JobError, type ClaimedJob, type CreateVideoJobRequest, type Tier } from '@vidgen/contract';
 import { JobRepository, type RepositoryResult } from '@vidgen/contract/admin';
 import { resolveTools } from '@vidgen/media';
-import { RunStopped, runUnderLease, type LeasedRun, type Produced, type RunContext } from '@vidgen/runner';
+import { claimLease, RunStopped, runUnderLease, type LeasedRun, type Produced, type RunContext } from '@vidgen/runner';
 import { MemoryStore } from '../../../test/support/memory-store';
 import { unitFirestore, type UnitFirestore } from '../../../test/support/unit-firestore';
 
@@ -50,16 +50,14 @@ describe('runUnderLease', () => {
     return { jobId, ownerUid, ...(await claim(jobId)) };
   }
 
-  async function claim(jobId: string, workerId = 'worker-a'): Promise<{ job: Job; leaseToken: string }> {
-    const leaseToken = `${workerId}:${randomUUID()}`;
-    const claimed = await jobs.transition(jobId, (job, now) =>
-      claimAttempt(job, { attemptIndex: job.attempt!.index, backend: 'comfyui', workerId, leaseToken, leaseMs: LEASE_MS, now }),
-    );
+  async function claim(jobId: string, workerId = 'worker-a'): Promise<{ job: ClaimedJob; leaseToken: string }> {
+    const current = await jobs.get(jobId);
+    const claimed = await claimLease(jobs, jobId, { attemptIndex: current!.attempt!.index, backend: 'comfyui', runnerId: workerId, leaseMs: LEASE_MS });
     if (!claimed.ok) throw new Error(`claim refused: ${claimed.refusal}`);
-    return { job: claimed.job, leaseToken };
+    return { job: claimed.job, leaseToken: claimed.leaseToken };
   }
 
-  function leasedRun(jobId: string, job: Job, leaseToken: string, store: MemoryStore, extra: Partial<LeasedRun> = {}) {
+  function leasedRun(jobId: string, job: ClaimedJob, leaseToken: string, store: MemoryStore, extra: Partial<LeasedRun> = {}) {
     const warnings: string[] = [];
     const run: LeasedRun = {
       jobs,

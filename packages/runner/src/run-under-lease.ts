@@ -8,21 +8,15 @@ import {
   recordProviderJob,
   reportProgress,
   type AttemptResult,
-  type Job,
+  type ClaimedJob,
   type PublishedOutput,
   type ProgressUpdate,
   type Stage,
 } from '@vidgen/contract';
 import { LeaseKeeper, ProgressReporter, watchLease, type JobRepository, type RepositoryResult } from '@vidgen/contract/admin';
 import { encodeForWeb, outputPaths, publishOutput, removeLosingOutputs, type ObjectStore } from '@vidgen/media';
-import { releaseReferenceImage } from './reference-upload';
+import type { RunLog } from './run-log';
 import { RunStopped } from './run-stopped';
-
-/** Structured logging, whichever logger the runtime has (pino on the worker, Cloud Logging in functions). */
-export interface RunLog {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-}
 
 /** What a backend hands back: a video file in the run's work folder. */
 export interface Produced {
@@ -58,7 +52,7 @@ export interface LeasedRun {
   jobs: JobRepository;
   jobId: string;
   /** The job as the claim wrote it. */
-  job: Job;
+  job: ClaimedJob;
   leaseToken: string;
   leaseMs: number;
   progressIntervalMs: number;
@@ -81,7 +75,10 @@ export interface LeasedRun {
 export type RunEnd =
   /** The run stopped without writing its end: its job was cancelled or its lease was lost. */
   | { kind: 'stopped'; reason: RunStopped['reason'] }
-  /** The run wrote its end (or tried: `finished.ok` is false when the lease was gone by then). */
+  /**
+   * The run wrote its end (or tried: `finished.ok` is false when the lease was gone by then); the
+   * caller carries out what `finished` asks for next with `followUp`.
+   */
   | { kind: 'finished'; result: AttemptResult; finished: RepositoryResult };
 
 /**
@@ -110,7 +107,7 @@ export async function runUnderLease(run: LeasedRun, produce: (context: RunContex
   }, run.progressIntervalMs);
   const setStage = (stage: Stage) => reporter.update({ stage, step: null, totalSteps: null, percent: percentFor(stage), etaSeconds: null });
   // A re-attached run starts from what the attempt's earlier runner recorded.
-  let spentUsd = job.attempt?.costUsd ?? 0;
+  let spentUsd = job.attempt.costUsd;
   const costOf = run.costUsd ?? ((produced: Produced | null) => produced?.costUsd ?? spentUsd);
   const workDir = await mkdtemp(join(run.workRoot, `${jobId}-`));
   keeper.start();
@@ -148,7 +145,7 @@ export async function runUnderLease(run: LeasedRun, produce: (context: RunContex
     let stillOurs = await renewal;
     if (stillOurs && Date.now() - encodeStarted > run.leaseMs / 4) stillOurs = await keeper.renew();
     if (!stillOurs || controller.signal.aborted) throw controller.signal.reason ?? new RunStopped('lease_lost');
-    const output: PublishedOutput = await publishOutput(run.store, encoded, outputPaths(job.ownerUid, jobId, job.attempt!.index));
+    const output: PublishedOutput = await publishOutput(run.store, encoded, outputPaths(job.ownerUid, jobId, job.attempt.index));
     result = { outcome: 'succeeded', output, costUsd: costOf(produced) };
   } catch (error) {
     const stopped = [controller.signal.reason, error].find((reason): reason is RunStopped => reason instanceof RunStopped);
@@ -167,25 +164,17 @@ export async function runUnderLease(run: LeasedRun, produce: (context: RunContex
   }
 
   const finished = await jobs.transition(jobId, (current, now) => finishAttempt(current, { leaseToken, result, now }));
-  await tidyOutputs(run, finished, result);
+  if (!finished.ok) await discardAfterLoss(run, finished.refusal, result);
   return { kind: 'finished', result, finished };
 }
 
 /**
- * Once a job ends, nothing but its output stays in storage (its reference upload goes too); a run
- * that lost after storing removes its own file.
+ * The finish was refused (the lease was lost meanwhile): a run that had stored its video removes
+ * it. What a finish that was written leaves behind is `followUp`'s to tidy.
  */
-async function tidyOutputs(run: LeasedRun, finished: RepositoryResult, result: AttemptResult): Promise<void> {
-  if (finished.ok) {
-    try {
-      await releaseReferenceImage(run.jobs, run.store, finished.job, run.jobId);
-    } catch (error) {
-      run.log.warn('Could not remove the job\'s reference image; the bucket\'s lifecycle rule will', { err: (error as Error).message });
-    }
-  }
+async function discardAfterLoss(run: LeasedRun, refusal: string, result: AttemptResult): Promise<void> {
+  run.log.warn('The attempt ended after losing its lease; its result was discarded', { refusal });
   try {
-    if (finished.ok) return await removeLosingOutputs(run.store, finished.job, run.jobId);
-    run.log.warn('The attempt ended after losing its lease; its result was discarded', { refusal: finished.refusal });
     if (result.outcome !== 'succeeded') return;
     const latest = await run.jobs.get(run.jobId);
     if (latest) await removeLosingOutputs(run.store, latest, run.jobId);

@@ -1,6 +1,22 @@
-import { COLLECTIONS, isTerminal, type Job } from '@vidgen/contract';
+import { COLLECTIONS, isTerminal, JobError, type Job } from '@vidgen/contract';
 import type { JobRepository } from '@vidgen/contract/admin';
-import type { ObjectStore } from '@vidgen/media';
+import { readSmallObject, type ObjectStore } from '@vidgen/media';
+
+/** The largest reference image a run reads into memory. */
+export const REFERENCE_IMAGE_MAX_BYTES = 10 * 1024 * 1024;
+
+/**
+ * Reads the request's reference image from Storage for a backend that sends it on (ComfyUI's
+ * upload, Veo, Replicate). A missing or oversized image fails the attempt as `reference_image_missing`.
+ */
+export async function readReferenceImage(store: ObjectStore, path: string): Promise<{ bytes: Buffer; mimeType: string }> {
+  try {
+    const image = await readSmallObject(store, path, REFERENCE_IMAGE_MAX_BYTES);
+    return { bytes: image.bytes, mimeType: image.contentType };
+  } catch (error) {
+    throw new JobError('reference_image_missing', `The reference image ${path} could not be read: ${(error as Error).message}`);
+  }
+}
 
 /**
  * Removes an ended job's reference image (`uploads/{uid}/...`) unless another of its owner's jobs
