@@ -8,8 +8,9 @@ import { promisify } from 'node:util';
 import { claimAttempt, createJob, expireLease, cancelJob, finishAttempt, JobError, type ClaimedJob, type CreateVideoJobRequest, type Tier } from '@vidgen/contract';
 import { JobRepository, type RepositoryResult } from '@vidgen/contract/admin';
 import { resolveTools } from '@vidgen/media';
-import { claimLease, RunStopped, runUnderLease, type LeasedRun, type Produced, type RunContext } from '@vidgen/runner';
+import { claimLease, followUp, RunStopped, runUnderLease, type LeasedRun, type Produced, type RunContext } from '@vidgen/runner';
 import { MemoryStore } from '../../../test/support/memory-store';
+import { TaskQueueFake } from '../../../test/support/task-queue';
 import { unitFirestore, type UnitFirestore } from '../../../test/support/unit-firestore';
 
 jest.setTimeout(20_000);
@@ -191,7 +192,7 @@ describe('runUnderLease', () => {
     expect((await jobs.get(jobId))?.attempt).toMatchObject({ index: 1, tier: 'animatediff', state: 'pending' });
   });
 
-  it('once the job ends, removes what earlier attempts stored and the job\'s reference upload, and keeps the winner', async () => {
+  it('once the job ends, followUp removes what earlier attempts stored and the job\'s reference upload, and keeps the winner', async () => {
     const ownerUid = `owner-${randomUUID()}`;
     const reference = `uploads/${ownerUid}/ref.png`;
     const { jobId, job: first, leaseToken: firstToken } = await claimedJob({ ownerUid, plan: ['svd'], request: { model: 'svd', referenceImagePath: reference } });
@@ -208,8 +209,13 @@ describe('runUnderLease', () => {
 
     const { job, leaseToken } = await claim(jobId, 'worker-b');
     const end = await runUnderLease(leasedRun(jobId, job, leaseToken, store).run, makesVideo);
-
     expect(end).toMatchObject({ kind: 'finished', result: { outcome: 'succeeded' } });
+    // What every writer of a transition does next: the job has ended, so nothing is handed on and the losers' files go.
+    const queue = new TaskQueueFake();
+    const log = { info: () => undefined, warn: () => undefined };
+    if (end.kind !== 'finished') throw new Error(`the run ended ${end.kind}`);
+    expect(await followUp({ jobs, taskQueues: queue.functions, store: () => Promise.resolve(store), log }, jobId, end.finished)).toBeNull();
+    expect(queue.tasks).toEqual([]);
     expect(store.paths()).toEqual([`videos/${ownerUid}/${jobId}/attempt-1.jpg`, `videos/${ownerUid}/${jobId}/attempt-1.mp4`]);
     expect(store.removed).toEqual(expect.arrayContaining([reference, `videos/${ownerUid}/${jobId}/attempt-0.mp4`]));
   });
