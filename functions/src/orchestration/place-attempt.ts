@@ -61,18 +61,22 @@ export async function placeAttempt(data: unknown, services: Services, options: P
   const live = attempt.tier === 'veo' ? [] : await liveWorkers(services.db, attempt.tier);
   const ranked = live.filter((worker) => worker.running < worker.capacity);
   const replicateRefusal = options.replicate ? options.replicate.refusal(attempt.tier, job.request) : 'No Replicate API token is configured.';
-  const replicateReady = replicateRefusal === null;
+  /** Replicate, when it can run this attempt. */
+  const replicate = replicateRefusal === null ? options.replicate : null;
   const choice = chooseBackend(attempt.tier, {
     policy: options.policy,
     workerWithRoom: ranked.length > 0,
-    replicateReady,
+    replicateReady: replicate !== null,
     ...(replicateRefusal !== null ? { replicateRefusal } : {}),
     geminiReady: options.veo !== null,
   });
 
   if (choice.kind === 'unavailable') return failOver(services, jobId, attempt, new JobError('tier_unavailable', choice.reason));
-  if (choice.kind === 'run' && choice.backend === 'gemini') return runOnProvider(services, jobId, attemptIndex, 'gemini', options.veo!);
-  if (choice.kind === 'run' && choice.backend === 'replicate') return runOnProvider(services, jobId, attemptIndex, 'replicate', options.replicate!);
+  if (choice.kind === 'run' && choice.backend !== 'comfyui') {
+    const provider = choice.backend === 'gemini' ? options.veo : replicate;
+    if (!provider) throw new Error(`The backend choice named ${choice.backend}, which is not configured here`);
+    return runOnProvider(services, jobId, attemptIndex, choice.backend, provider);
+  }
   const tried: string[] = [];
   if (choice.kind === 'run') {
     const outcome = await offerToWorkers(ranked, { jobId, attemptIndex, tier: attempt.tier }, { secret: options.workerSecret, timeoutMs: options.workerRequestTimeoutMs });
@@ -81,7 +85,7 @@ export async function placeAttempt(data: unknown, services: Services, options: P
       return;
     }
     tried.push(...outcome.tried);
-    if (options.policy === 'prefer-comfyui' && replicateReady) return runOnProvider(services, jobId, attemptIndex, 'replicate', options.replicate!);
+    if (options.policy === 'prefer-comfyui' && replicate) return runOnProvider(services, jobId, attemptIndex, 'replicate', replicate);
   }
   return waitForWorker(services, jobId, attempt, options, { live, tried });
 }
