@@ -12,5 +12,7 @@ echo "== dependency rules"; npx depcruise --config .dependency-cruiser.cjs --out
 # Jest runs tests in vm contexts, where a dynamic import() (the Google client libraries load node-fetch
 # that way) needs this flag.
 jest() { node --experimental-vm-modules node_modules/jest/bin/jest.js "$@"; }
-echo "== unit tests"; jest --selectProjects unit --ci
+# The unit tests wait on emulators, ffmpeg and local servers more than they compute: at least two
+# workers even on two cores (jest's default there is one).
+echo "== unit tests"; jest --selectProjects unit --ci --maxWorkers="$(( $(nproc) > 2 ? $(nproc) - 1 : 2 ))"
 echo "== stack tests"; jest --selectProjects stack --ci --runInBand
