@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ScriptBook, type ScriptEntry } from '../shared/script-book';
 
 /** RunPod's operation ids for the routes the simulator serves. */
 export const RunpodOperationSchema = z.enum(['listPods', 'getPod', 'createPod', 'updatePod', 'deletePod', 'podAction', 'listPodBilling']);
@@ -21,7 +22,7 @@ export const RunpodScriptSpecSchema = z
   })
   .strict();
 export type RunpodScriptSpec = z.infer<typeof RunpodScriptSpecSchema>;
-export type RunpodScriptEntry = RunpodScriptSpec & { id: number; remaining: number; used: number };
+export type RunpodScriptEntry = ScriptEntry<RunpodScriptSpec>;
 
 /** What a request is, for matching script entries. */
 export interface RunpodRequestKey {
@@ -32,33 +33,23 @@ export interface RunpodRequestKey {
 
 /** Scripted outcomes, checked in the order added; an entry is dropped once its uses are spent. */
 export class RunpodScript {
-  private entries: RunpodScriptEntry[] = [];
-  private nextId = 1;
+  private readonly book = new ScriptBook<RunpodScriptSpec>((spec) => spec.times);
 
   add(spec: RunpodScriptSpec): RunpodScriptEntry {
-    const entry = { ...spec, id: this.nextId++, remaining: spec.times, used: 0 };
-    this.entries.push(entry);
-    return { ...entry };
+    return this.book.add(spec);
   }
 
   /** The first entry of one of `outcomes` that matches `key`, with one use taken. */
   take(outcomes: readonly RunpodOutcome[], key: RunpodRequestKey): RunpodScriptEntry | undefined {
-    const entry = this.entries.find((candidate) => outcomes.includes(candidate.outcome) && matches(candidate, key));
-    if (!entry) return undefined;
-    entry.used += 1;
-    entry.remaining -= 1;
-    if (entry.remaining <= 0) this.entries = this.entries.filter((candidate) => candidate !== entry);
-    return { ...entry };
+    return this.book.takeFirst((entry) => outcomes.includes(entry.outcome) && matches(entry, key));
   }
 
   clear(): number {
-    const count = this.entries.length;
-    this.entries = [];
-    return count;
+    return this.book.clear();
   }
 
   list(): RunpodScriptEntry[] {
-    return this.entries.map((entry) => ({ ...entry }));
+    return this.book.list();
   }
 }
 

@@ -26,7 +26,12 @@ export class ScriptBook<S extends ScriptSpecBase> {
 
   /** The entry for `prompt`, with one use taken, or undefined when none applies. */
   take(prompt: string): ScriptEntry<S> | undefined {
-    const entry = this.entries.find((candidate) => candidate.promptContains === undefined || prompt.includes(candidate.promptContains));
+    return this.takeFirst((candidate) => candidate.promptContains === undefined || prompt.includes(candidate.promptContains));
+  }
+
+  /** The first entry `applies` to, with one use taken, or undefined when none does. */
+  takeFirst(applies: (entry: S) => boolean): ScriptEntry<S> | undefined {
+    const entry = this.entries.find(applies);
     if (!entry) return undefined;
     entry.used += 1;
     if (entry.remaining !== null) {
