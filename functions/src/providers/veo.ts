@@ -9,6 +9,7 @@ import {
   segmentCount,
   segmentsCost,
   segmentPlan,
+  veoModelExtends,
   VEO_VIDEO_RETENTION_MS,
   type Segment,
 } from '@vidgen/contract';
@@ -67,6 +68,11 @@ export class VeoProvider implements HostedProvider {
     const total = segmentCount(plan);
     const retentionMs = this.config.videoRetentionMs ?? VEO_VIDEO_RETENTION_MS - RETENTION_MARGIN_MS;
     const state = { providerJobId: run.attempt.providerJobId, segments: [...(run.attempt.segments ?? [])] };
+    // The callable offers longer clips only with a model that extends; a job made before VEO_MODEL
+    // changed ends here, before anything is paid for that could not be finished.
+    if (plan.extensions > 0 && !veoModelExtends(this.config.model)) {
+      throw new JobError('tier_unavailable', `A ${wanted} s clip needs ${plan.extensions} Veo extensions, and VEO_MODEL ${this.config.model} cannot extend a video.`);
+    }
 
     for (;;) {
       const step = nextSegmentStep(plan, state, new Date(), retentionMs);
