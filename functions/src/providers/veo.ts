@@ -13,6 +13,7 @@ import {
   VEO_VIDEO_RETENTION_MS,
   type Segment,
 } from '@vidgen/contract';
+import { downloadBounded, VEO_MAX_DOWNLOAD_BYTES } from './download';
 import { sleep, type HostedProvider, type HostedResult, type HostedRun } from './hosted-provider';
 import { withBackoff, type RetryOptions } from './retry';
 import { classifyVeoError, operationFailure } from './veo-errors';
@@ -122,7 +123,7 @@ export class VeoProvider implements HostedProvider {
   private async finish(run: HostedRun, last: Segment, costUsd: number, wanted: number): Promise<HostedResult> {
     run.progress({ stage: 'decoding', step: null, totalSteps: null, percent: percentFor('decoding'), etaSeconds: null });
     const videoFile = join(run.workDir, 'veo.mp4');
-    await this.download({ video: { uri: last.videoUri, mimeType: 'video/mp4' } }, videoFile, run.signal);
+    await this.download(last.videoUri, videoFile, run.signal);
     return {
       videoFile,
       ...(last.seconds > wanted ? { trimToSeconds: wanted } : {}),
@@ -181,13 +182,15 @@ export class VeoProvider implements HostedProvider {
     return video;
   }
 
-  private async download(video: GeneratedVideo, file: string, signal: AbortSignal): Promise<void> {
-    await withBackoff(async () => {
-      try {
-        await this.ai.files.download({ file: video, downloadPath: file, config: { abortSignal: signal } });
-      } catch (error) {
-        throw classifyVeoError(error);
-      }
-    }, this.config.retry, signal);
+  /**
+   * Fetches the clip from its uri with the API key (what `files.download` does), streamed and bounded:
+   * the run's folder is memory on Cloud Functions (see `downloadBounded`).
+   */
+  private async download(uri: string, file: string, signal: AbortSignal): Promise<void> {
+    await withBackoff(
+      () => downloadBounded(uri, file, { provider: 'Veo', maxBytes: VEO_MAX_DOWNLOAD_BYTES, signal, headers: { 'x-goog-api-key': this.config.apiKey } }),
+      this.config.retry,
+      signal,
+    );
   }
 }
