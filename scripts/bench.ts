@@ -17,13 +17,15 @@ import { measureOverhead } from './bench/overhead';
 import { LogTail } from './bench/probes';
 import { BenchProgress } from './bench/progress';
 import { measureProgressAndWrites } from './bench/progress-writes';
+import { measureSoak } from './bench/soak';
 import { combineRuns, markdownReport, sectionText, summaryText, type Detail, type Figure } from './bench/report';
 import { ms } from './bench/stats';
 
 /**
  * `npm run bench`: starts its own local stack (project demo-vidgen-bench, ports +40000, one worker),
  * measures orchestration overhead, GPU idle gaps, progress latency, writes per job, worker memory on
- * a big output, the callable under load and the budgets under load, prints each figure beside its target, writes the
+ * a big output, the callable under load, the budgets under load and a soak of 300 jobs (what the worker keeps
+ * and leaves behind), prints each figure beside its target, writes the
  * summary to .stack/bench/last-run.md and stops the stack (also on Ctrl-C). A missed target is
  * reported, not an error: the exit code is 0 unless the stack cannot start.
  *
@@ -38,10 +40,12 @@ const SECTIONS: Array<{ key: string; title: string; repeat: boolean; run: (ctx: 
   { key: '5', title: '5. Worker memory on a 200 MB output', repeat: false, run: measureMemory },
   { key: '6', title: '6. Callable under load', repeat: true, run: measureCallableLoad },
   { key: '7', title: '7. Budgets under load', repeat: true, run: measureBudgetsLoad },
+  { key: 'soak', title: 'Soak: 300 jobs through one worker', repeat: false, run: measureSoak },
 ];
 
-const USAGE = `Usage: npm run bench [-- --only 1,2,3,5,6,7] [-- --runs 3]
-Starts its own stack (ports +40000), runs the sections (all by default; 3 covers figures 3 and 4),
+const USAGE = `Usage: npm run bench [-- --only 1,2,3,5,6,7,soak] [-- --runs 3]
+Starts its own stack (ports +40000), runs the sections (all by default; 3 covers figures 3 and 4;
+soak runs 300 jobs through the worker and checks what they leave behind),
 the timed ones (1, 2, 6, 7) --runs times each (default 3: median and spread), prints each figure beside
 its target, and writes the summary to .stack/bench/last-run.md.`;
 

@@ -18,7 +18,14 @@ export const runAttempt = onTaskDispatched(
     region: REGION,
     secrets: [workerSecret, geminiApiKey, replicateApiToken],
     timeoutSeconds: TASK_TIMEOUT_SECONDS,
-    memory: '1GiB',
+    // /tmp is memory here, and a run's folder holds the provider's video and its remux at once: for
+    // Veo's longest chain at most 2 x 370 MiB (VEO_MAX_DOWNLOAD_BYTES; larger downloads fail as
+    // output_too_large), with ffprobe counting frames and ffmpeg remuxing (about 250 MiB) and Node
+    // with its clients (about 200 MiB): some 1.2 GiB. Replicate's clips are far smaller. One attempt
+    // per instance, or two finishing together would share that memory (with a whole CPU Firebase's
+    // default concurrency is 80).
+    memory: '2GiB',
+    concurrency: 1,
     retryConfig: { maxAttempts: 200, minBackoffSeconds: 1, maxBackoffSeconds: 15, maxDoublings: 4 },
     rateLimits: { maxConcurrentDispatches: 100 },
   },

@@ -34,11 +34,11 @@ function sha256(text: string): string {
 }
 
 /** The tiers to try, or `invalid-argument` with what no tier (or the image path) allows. */
-function planOrRefuse(request: CreateVideoJobRequest, uid: string): Tier[] {
+function planOrRefuse(request: CreateVideoJobRequest, uid: string, veoModel: string): Tier[] {
   if (request.referenceImagePath && !isOwnUpload(request.referenceImagePath, uid)) {
     throw new HttpsError('invalid-argument', `referenceImagePath: must be one of your own uploads, under uploads/${uid}/`);
   }
-  const plan = planFor(request.model, request);
+  const plan = planFor(request.model, request, { veoModel });
   if (!plan.ok) throw new HttpsError('invalid-argument', plan.refusals.join('; '));
   return plan.plan;
 }
@@ -54,7 +54,7 @@ export async function createVideoJob(request: CallableRequest<unknown>, services
   const input = parseInput(CreateVideoJobRequestSchema, request.data);
   const anonymous = isAnonymous(request);
   const limits = await services.limits.get(config.LIMITS_CACHE_SECONDS * 1000);
-  const plan = controlledPlan(input, planOrRefuse(input, uid), anonymous, limits);
+  const plan = controlledPlan(input, planOrRefuse(input, uid, config.VEO_MODEL), anonymous, limits);
   const worstCase = worstCaseMicroUsd(input, plan, config);
 
   const { db } = services;

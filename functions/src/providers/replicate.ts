@@ -1,9 +1,7 @@
-import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import Replicate, { type Prediction } from 'replicate';
 import { JobError, percentFor, type CreateVideoJobRequest, type Tier } from '@vidgen/contract';
+import { downloadBounded, REPLICATE_MAX_DOWNLOAD_BYTES } from './download';
 import { sleep, type HostedProvider, type HostedResult, type HostedRun } from './hosted-provider';
 import { predictionInput } from './replicate-input';
 import { replicateClip } from './replicate-models';
@@ -180,10 +178,11 @@ export class ReplicateProvider implements HostedProvider {
     return { status: prediction.status, costUsd: this.costOf(prediction, tier), final: isFinal(prediction) };
   }
 
-  /** Streams the output to disk: Replicate deletes outputs after an hour, so it is copied at once. */
+  /**
+   * Streams the output to the run's folder, bounded (it is memory on Cloud Functions: see
+   * `downloadBounded`): Replicate deletes outputs after an hour, so it is copied at once.
+   */
   private async download(url: string, file: string, signal: AbortSignal): Promise<void> {
-    const response = await fetch(url, { signal });
-    if (!response.ok || !response.body) throw new JobError('output_missing', `Replicate's output answered ${response.status}.`);
-    await pipeline(Readable.fromWeb(response.body), createWriteStream(file));
+    await this.call(() => downloadBounded(url, file, { provider: 'Replicate', maxBytes: REPLICATE_MAX_DOWNLOAD_BYTES, signal }), signal);
   }
 }

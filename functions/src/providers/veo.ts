@@ -9,9 +9,11 @@ import {
   segmentCount,
   segmentsCost,
   segmentPlan,
+  veoModelExtends,
   VEO_VIDEO_RETENTION_MS,
   type Segment,
 } from '@vidgen/contract';
+import { downloadBounded, VEO_MAX_DOWNLOAD_BYTES } from './download';
 import { sleep, type HostedProvider, type HostedResult, type HostedRun } from './hosted-provider';
 import { providerCall, type ProviderCall, type RetryOptions } from './retry';
 import { classifyVeoError, operationFailure } from './veo-errors';
@@ -72,6 +74,11 @@ export class VeoProvider implements HostedProvider {
     const total = segmentCount(plan);
     const retentionMs = this.config.videoRetentionMs ?? VEO_VIDEO_RETENTION_MS - RETENTION_MARGIN_MS;
     const state = { providerJobId: run.attempt.providerJobId, segments: [...(run.attempt.segments ?? [])] };
+    // The callable offers longer clips only with a model that extends; a job made before VEO_MODEL
+    // changed ends here, before anything is paid for that could not be finished.
+    if (plan.extensions > 0 && !veoModelExtends(this.config.model)) {
+      throw new JobError('tier_unavailable', `A ${wanted} s clip needs ${plan.extensions} Veo extensions, and VEO_MODEL ${this.config.model} cannot extend a video.`);
+    }
 
     for (;;) {
       const step = nextSegmentStep(plan, state, new Date(), retentionMs);
@@ -121,7 +128,7 @@ export class VeoProvider implements HostedProvider {
   private async finish(run: HostedRun, last: Segment, costUsd: number, wanted: number): Promise<HostedResult> {
     run.progress({ stage: 'decoding', step: null, totalSteps: null, percent: percentFor('decoding'), etaSeconds: null });
     const videoFile = join(run.workDir, 'veo.mp4');
-    await this.download({ video: { uri: last.videoUri, mimeType: 'video/mp4' } }, videoFile, run.signal);
+    await this.download(last.videoUri, videoFile, run.signal);
     return {
       videoFile,
       ...(last.seconds > wanted ? { trimToSeconds: wanted } : {}),
@@ -168,7 +175,14 @@ export class VeoProvider implements HostedProvider {
     return video;
   }
 
-  private async download(video: GeneratedVideo, file: string, signal: AbortSignal): Promise<void> {
-    await this.call(() => this.ai.files.download({ file: video, downloadPath: file, config: { abortSignal: signal } }), signal);
+  /**
+   * Fetches the clip from its uri with the API key (what `files.download` does), streamed and bounded:
+   * the run's folder is memory on Cloud Functions (see `downloadBounded`).
+   */
+  private async download(uri: string, file: string, signal: AbortSignal): Promise<void> {
+    await this.call(
+      () => downloadBounded(uri, file, { provider: 'Veo', maxBytes: VEO_MAX_DOWNLOAD_BYTES, signal, headers: { 'x-goog-api-key': this.config.apiKey } }),
+      signal,
+    );
   }
 }

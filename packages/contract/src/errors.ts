@@ -28,6 +28,7 @@ const CATALOGUE = {
   provider_timeout: { class: 'failover', message: 'The video service did not finish in time.' },
   provider_bad_request: { class: 'fatal', message: 'The video service refused the request as invalid.' },
   provider_input_expired: { class: 'failover', message: 'The video service no longer holds the clip this video was extending.' },
+  output_too_large: { class: 'failover', message: 'The video service returned a video larger than this service can take.' },
   safety_filtered: { class: 'failover', message: 'The video service withheld the result under its safety filters.' },
   tier_unavailable: { class: 'failover', message: 'This tier is not configured in this deployment.' },
   reference_image_missing: { class: 'fatal', message: 'The reference image could not be read.' },

@@ -96,6 +96,29 @@ function longestSingle(spec: TierSpec): number {
   return spec.durations.kind === 'set' ? Math.max(...spec.durations.values) : spec.durations.max;
 }
 
+/**
+ * Whether a Veo model extends videos: Veo 3.1 and Veo 3.1 Fast do (Gemini API docs, "Extending Veo
+ * videos"; Vertex's model pages list extension for the same two); Veo 3.1 Lite, Veo 3 and Veo 2
+ * make one generation only. An unknown model is taken not to.
+ */
+export function veoModelExtends(model: string): boolean {
+  return /^(models\/)?veo-3\.1-(fast-)?generate-/.test(model.trim());
+}
+
+/** What the deployment's configuration changes in what the tiers offer. */
+export interface PlanContext {
+  /** The Veo model in use (`VEO_MODEL`): without extension, Veo offers one generation's durations only. */
+  veoModel: string;
+}
+
+/** The spec as this deployment offers it: Veo without its extension when the model cannot extend. */
+function offeredSpec(tier: Tier, context?: PlanContext): TierSpec {
+  const spec = TIER_SPECS[tier];
+  if (tier !== 'veo' || !context || veoModelExtends(context.veoModel)) return spec;
+  const { extension: _dropped, ...single } = spec;
+  return single;
+}
+
 function describeDurations(spec: TierSpec): string {
   const single = spec.durations.kind === 'set'
     ? `${spec.durations.values.join(', ')} s`
@@ -121,9 +144,12 @@ export function segmentPlan(tier: Tier, durationSeconds: number): { baseSeconds:
   return { baseSeconds: longest, extensions: Math.ceil((durationSeconds - longest) / spec.extension.segmentSeconds) };
 }
 
-/** Why a tier cannot serve a request, as `field: rule` sentences; empty when it can. */
-export function tierRefusals(tier: Tier, request: { aspectRatio?: AspectRatio; durationSeconds?: number }): string[] {
-  const spec = TIER_SPECS[tier];
+/**
+ * Why a tier cannot serve a request, as `field: rule` sentences; empty when it can. Without a
+ * context, every tier as {@link TIER_SPECS} describes it (Veo with extension).
+ */
+export function tierRefusals(tier: Tier, request: { aspectRatio?: AspectRatio; durationSeconds?: number }, context?: PlanContext): string[] {
+  const spec = offeredSpec(tier, context);
   const refusals: string[] = [];
   if (request.aspectRatio && !spec.sizes[request.aspectRatio]) {
     const offered = Object.keys(spec.sizes).join(', ');
@@ -131,7 +157,11 @@ export function tierRefusals(tier: Tier, request: { aspectRatio?: AspectRatio; d
   }
   const d = request.durationSeconds;
   if (d !== undefined) {
-    if (!acceptsDuration(spec, d)) refusals.push(`durationSeconds: ${tier} makes ${describeDurations(spec)}, not ${d} s`);
+    if (!acceptsDuration(spec, d)) {
+      const lostToModel = context !== undefined && spec !== TIER_SPECS[tier] && acceptsDuration(TIER_SPECS[tier], d);
+      const why = lostToModel ? ` (its model here, ${context.veoModel}, cannot extend a video)` : '';
+      refusals.push(`durationSeconds: ${tier} makes ${describeDurations(spec)}${why}, not ${d} s`);
+    }
   }
   return refusals;
 }
@@ -158,14 +188,17 @@ export function resolveTierParams(tier: Tier, request: { aspectRatio?: AspectRat
 
 /**
  * The tiers a job will try, in order. `auto` keeps the tiers of {@link AUTO_PLAN} that accept the
- * request; a named tier is the whole plan. Returns the refusals when no tier accepts it.
+ * request; a named tier is the whole plan. Returns the refusals when no tier accepts it. The
+ * context is the deployment's (see {@link PlanContext}): a Veo model that cannot extend leaves Veo
+ * out of `auto` for longer clips, and refuses them when Veo is named.
  */
 export function planFor(
   model: ModelChoice,
   request: { aspectRatio?: AspectRatio; durationSeconds?: number },
+  context?: PlanContext,
 ): { ok: true; plan: Tier[] } | { ok: false; refusals: string[] } {
   const candidates = model === 'auto' ? AUTO_PLAN : [model];
-  const refusals = candidates.flatMap((tier) => tierRefusals(tier, request));
-  const plan = candidates.filter((tier) => tierRefusals(tier, request).length === 0);
+  const refusals = candidates.flatMap((tier) => tierRefusals(tier, request, context));
+  const plan = candidates.filter((tier) => tierRefusals(tier, request, context).length === 0);
   return plan.length > 0 ? { ok: true, plan } : { ok: false, refusals };
 }

@@ -7,6 +7,7 @@ import {
   TIER_SPECS,
   TierSchema,
   tierRefusals,
+  veoModelExtends,
   type AspectRatio,
   type Tier,
 } from '@vidgen/contract';
@@ -81,6 +82,52 @@ describe('planFor', () => {
     if (first.ok) first.plan.push('veo');
     expect(planFor('auto', {})).toEqual({ ok: true, plan: ['veo', 'animatediff', 'svd'] });
     expect(AUTO_PLAN).toEqual(['veo', 'animatediff', 'svd']);
+  });
+});
+
+describe('planFor with the deployment\'s Veo model', () => {
+  const extending = { veoModel: 'veo-3.1-generate-preview' };
+  const single = { veoModel: 'veo-3.0-generate-001' };
+
+  it('knows which Veo models extend: 3.1 and 3.1 Fast, not 3.1 Lite, 3 or 2', () => {
+    for (const model of ['veo-3.1-generate-preview', 'veo-3.1-fast-generate-preview', 'veo-3.1-generate-001', 'models/veo-3.1-fast-generate-001']) {
+      expect(veoModelExtends(model)).toBe(true);
+    }
+    for (const model of ['veo-3.1-lite-generate-preview', 'veo-3.0-generate-001', 'veo-3.0-fast-generate-001', 'veo-2.0-generate-001', 'some-future-model']) {
+      expect(veoModelExtends(model)).toBe(false);
+    }
+  });
+
+  it('offers extension lengths with a model that extends, as without a context', () => {
+    expect(planFor('veo', { durationSeconds: 30 }, extending)).toEqual({ ok: true, plan: ['veo'] });
+    expect(planFor('auto', { durationSeconds: 40 }, extending)).toEqual(planFor('auto', { durationSeconds: 40 }));
+  });
+
+  it('refuses a named veo longer than one generation when the model cannot extend, saying why', () => {
+    expect(planFor('veo', { durationSeconds: 30 }, single)).toEqual({
+      ok: false,
+      refusals: ['durationSeconds: veo makes 4, 6, 8 s (its model here, veo-3.0-generate-001, cannot extend a video), not 30 s'],
+    });
+  });
+
+  it('leaves veo out of auto for a long clip when the model cannot extend', () => {
+    const result = planFor('auto', { durationSeconds: 12 }, single);
+    expect(result).toEqual({
+      ok: false,
+      refusals: [
+        'durationSeconds: veo makes 4, 6, 8 s (its model here, veo-3.0-generate-001, cannot extend a video), not 12 s',
+        'durationSeconds: animatediff makes 1-4 s, not 12 s',
+        'durationSeconds: svd makes 1-3 s, not 12 s',
+      ],
+    });
+  });
+
+  it('keeps single-generation lengths and plain refusals with a model that cannot extend', () => {
+    expect(planFor('veo', { durationSeconds: 8 }, single)).toEqual({ ok: true, plan: ['veo'] });
+    expect(planFor('auto', {}, single)).toEqual({ ok: true, plan: ['veo', 'animatediff', 'svd'] });
+    expect(planFor('auto', { durationSeconds: 4 }, single)).toEqual({ ok: true, plan: ['veo', 'animatediff'] });
+    // 5 s is not a length Veo makes with any model: no word about extension.
+    expect(tierRefusals('veo', { durationSeconds: 5 }, single)).toEqual(['durationSeconds: veo makes 4, 6, 8 s, not 5 s']);
   });
 });
 
