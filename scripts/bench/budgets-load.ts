@@ -32,6 +32,24 @@ async function monthUsed(ctx: BenchContext): Promise<number> {
   return shards.reduce((sum, s) => sum + Number(s.get('reservedMicroUsd') ?? 0) + Number(s.get('spentMicroUsd') ?? 0), 0);
 }
 
+/** What the function logged for each job it created: the time until its commit, and how many read-decide-commit rounds that took. */
+function createdJobsServerSide(ctx: BenchContext, jobIds: readonly string[]): { commitMs: number[]; rounds: string } {
+  const wanted = new Set(jobIds);
+  const commitMs: number[] = [];
+  const roundCounts = new Map<number, number>();
+  for (const { text } of ctx.tail.lines) {
+    if (!text.includes('"Job created"')) continue;
+    const jobId = /"jobId":"([^"]+)"/.exec(text)?.[1];
+    const commit = Number(/"commitMs":(\d+)/.exec(text)?.[1]);
+    const rounds = Number(/"rounds":(\d+)/.exec(text)?.[1]);
+    if (!jobId || !wanted.has(jobId) || !Number.isFinite(commit) || !Number.isFinite(rounds)) continue;
+    commitMs.push(commit);
+    roundCounts.set(rounds, (roundCounts.get(rounds) ?? 0) + 1);
+  }
+  const rounds = [...roundCounts].sort((a, b) => a[0] - b[0]).map(([n, count]) => `${n}: ${count} jobs`).join(', ') || 'none logged';
+  return { commitMs, rounds };
+}
+
 /**
  * Figure 7: 200 createVideoJob calls from 20 anonymous clients with every budget on and binding
  * (each user's daily budget, the month's, the per-user rate), against a no-op callable measured by
@@ -147,6 +165,7 @@ export async function measureBudgetsLoad(ctx: BenchContext): Promise<SectionResu
   const others = counts.filter(([key]) => key !== 'ok' && !key.startsWith('resource-exhausted'));
   const otherCount = others.reduce((total, [, n]) => total + n, 0);
   const ratio = p95(createLatencies) / p95(noopLatencies);
+  const server = createdJobsServerSide(ctx, created.map((c) => c.jobId));
   const budgetMicroUsd = toMicroUsd(budgetUsd);
   const withinBudget = usedAfter <= budgetMicroUsd;
   return {
@@ -164,6 +183,7 @@ export async function measureBudgetsLoad(ctx: BenchContext): Promise<SectionResu
           `limits: anonymous users $3 a day (an AnimateDiff job reserves $${JOB_WORST_CASE_USD}), ${limits.userJobsPerMinute} creations a minute, the month $${budgetUsd} ($${(usedBefore / 1e6).toFixed(2)} already used by earlier sections + $40)`,
           `month's ledger after the burst: $${(usedAfter / 1e6).toFixed(2)} reserved and spent, budget $${budgetUsd}: ${withinBudget ? 'within' : 'OVER'}`,
           `no-op calls that did not answer not-found: ${noopFailures}; jobs made and cancelled afterwards: ${created.length}`,
+          `reserved, inside createVideoJob ("Job created" log lines of ${server.commitMs.length} jobs): until its commit p50 ${ms(p50(server.commitMs))}, p95 ${ms(p95(server.commitMs))}; optimistic rounds ${server.rounds}`,
         ],
       },
     ],

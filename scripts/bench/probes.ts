@@ -144,7 +144,7 @@ export class LogTail {
   }
 
   /**
-   * The Tasks emulator hop of a job: from the callable's "Job created" line (printed right after the
+   * The Tasks emulator hop of a job: from the callable's "Job created" line (printed right before the
    * enqueue) to the start of the `runAttempt` invocation that handed this job to a worker.
    */
   tasksHop(jobId: string): number {

@@ -70,7 +70,10 @@ export async function createVideoJob(request: CallableRequest<unknown>, services
   // creates fail if someone else made the record first); a loser reads again. No lock is held, so
   // concurrent calls of one user, and the job ends that decrement the counter, never wait on one another.
   const quotaRef = services.jobs.quotaRef(uid);
+  const started = Date.now();
+  let rounds = 0;
   const outcome = await optimistically(async () => {
+    rounds += 1;
     // One round trip for everything the decision needs; this machine's clock picks the day's and
     // month's ledgers, and reserveSpend reads them again in the rare case Firestore's clock disagrees.
     const ledgerRefs = spendLedgerRefs(db, uid, new Date());
@@ -107,7 +110,9 @@ export async function createVideoJob(request: CallableRequest<unknown>, services
   }, CREATE_RETRY);
 
   if (outcome.created) {
-    logger.info('Job created', { jobId: outcome.jobId, uid, plan });
+    // `rounds` and `commitMs` show contention on the user's documents and the month's shards: a round
+    // past the first is a commit that lost to a concurrent one and read again.
+    logger.info('Job created', { jobId: outcome.jobId, uid, plan, rounds, commitMs: Date.now() - started });
     try {
       await enqueueAttempt(services.taskQueues, { jobId: outcome.jobId, attemptIndex: 0, dispatchCount: 0 });
     } catch (error) {
