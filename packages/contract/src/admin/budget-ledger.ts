@@ -88,7 +88,7 @@ export interface ReserveArgs {
    * read here when absent or when they are another day's (the caller's clock and `now` straddled midnight).
    */
   read?: DocumentSnapshot[];
-  /** Picks the shard to take from first; tests pass their own. */
+  /** Orders the shards to take from; tests pass their own. */
   random?: () => number;
 }
 
@@ -106,13 +106,27 @@ export function spendLedgerRefs(db: Firestore, uid: string, at: Date): DocumentR
   ];
 }
 
+/**
+ * Every shard in a random order (Fisher-Yates). A reservation takes from the first one with room for
+ * all of it, so concurrent creations pick uniformly among those; a rotation from a random start
+ * would send every creation whose start falls in a run of full shards to the same shard after it.
+ */
+function shuffledShards(random: () => number): number[] {
+  const order = Array.from({ length: GLOBAL_LEDGER_SHARDS }, (_, i) => i);
+  for (let i = order.length - 1; i > 0; i -= 1) {
+    const j = Math.floor(random() * (i + 1)) % (i + 1);
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order;
+}
+
 function isReadOf(read: DocumentSnapshot[] | undefined, refs: DocumentReference[]): read is DocumentSnapshot[] {
   return read?.length === refs.length && read.every((snapshot, i) => snapshot.ref.path === refs[i]!.path);
 }
 
 /**
  * Decides with {@link decideReservation} on the documents of {@link spendLedgerRefs} (taking from the
- * shards in order from a random one, so that concurrent creations spread over them), and returns the
+ * shards in a random order, so that concurrent creations spread over those with room), and returns the
  * writes for the job's commit; throws {@link SpendRefused} when the rate or a budget says no. Nothing
  * is written here: the caller commits these writes with the job, so a reservation exists exactly
  * when its job does, and a conflict on any ledger document fails the whole commit (the caller then
@@ -124,8 +138,7 @@ export async function reserveSpend(db: Firestore, args: ReserveArgs): Promise<Sp
   const month = utcMonthKey(now);
   const refs = spendLedgerRefs(db, uid, now);
   const [user, userDay, ...shards] = isReadOf(args.read, refs) ? args.read : await db.getAll(...refs);
-  const start = Math.floor((args.random ?? Math.random)() * GLOBAL_LEDGER_SHARDS) % GLOBAL_LEDGER_SHARDS;
-  const order = Array.from({ length: GLOBAL_LEDGER_SHARDS }, (_, i) => (start + i) % GLOBAL_LEDGER_SHARDS);
+  const order = shuffledShards(args.random ?? Math.random);
   const decision = decideReservation({
     now,
     anonymous: args.anonymous,
