@@ -139,6 +139,35 @@ describe('FleetController', () => {
     expect(logged.at(-1)?.fields).toMatchObject({ metric: 'fleet_action_failed' });
   });
 
+  it('skips a tick while another holds the lease on fleet/state, and takes over a lease a dead tick left', async () => {
+    await configure(FLEET);
+    await backlog(1);
+    const lease = (ms: number) => firestore.db.doc(FLEET_STATE_DOCUMENT).set({ tickLeaseUntil: new Date(Date.now() + ms) }, { merge: true });
+
+    await lease(60_000);
+    expect(await controller.tick()).toMatchObject({ skipped: true, decision: null });
+    expect(await ours()).toEqual([]);
+
+    await lease(-1);
+    expect((await controller.tick()).skipped).toBeUndefined();
+    expect(await ours()).toHaveLength(1);
+    expect((await state()).tickLeaseUntil).toBeUndefined();
+  });
+
+  it('frees the lease and records the error when RunPod cannot be read, so the next tick runs at once', async () => {
+    await configure(FLEET);
+    await backlog(1);
+    sim.script({ outcome: 'server_error', operation: 'listPods', times: 4 });
+
+    await expect(controller.tick()).rejects.toMatchObject({ code: 'runpod/server' });
+    const written = await state();
+    expect(written.tickLeaseUntil).toBeUndefined();
+    expect(written.lastError.message).toBeTruthy();
+
+    expect((await controller.tick()).skipped).toBeUndefined();
+    expect(await ours()).toHaveLength(1);
+  });
+
   it('finds a pod a crashed tick created but never recorded, and leaves pods that are not the fleet\'s alone', async () => {
     await configure(FLEET);
     await backlog(1);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { FieldValue, type Firestore } from 'firebase-admin/firestore';
+import { FieldValue, type Firestore, type Timestamp } from 'firebase-admin/firestore';
 import { logger } from 'firebase-functions';
 import {
   COLLECTIONS,
@@ -21,6 +21,12 @@ import { fleetPodRequest } from './pod-request';
 /** Stable field a log-based metric counts: a fleet action that failed (a create refused on every GPU type, a stop that failed). */
 export const FLEET_ACTION_FAILED_METRIC = 'fleet_action_failed';
 
+/**
+ * How long a tick holds `fleet/state` against another tick: longer than a tick takes (a few RunPod
+ * calls, each retried for at most about a minute), short enough that a tick that died frees it soon.
+ */
+const TICK_LEASE_MS = 3 * 60_000;
+
 /** The tiers our GPU workers run: their attempts, pending or running, are the demand the fleet serves. */
 const GPU_TIERS = TierSchema.options.filter((tier) => TIER_SPECS[tier].defaultBackend === 'comfyui');
 
@@ -37,11 +43,13 @@ export interface FleetControllerOptions {
   podName?: () => string;
 }
 
-/** What one tick saw, decided and did; null decision while autoscaling is off. */
+/** What one tick saw, decided and did; no decision while autoscaling is off or another tick is running. */
 export interface FleetTick {
   settings: EffectiveFleetSettings;
   decision: FleetDecision | null;
   outcomes: ActionOutcome[];
+  /** Another tick held the lease on `fleet/state`: this one did nothing. */
+  skipped?: boolean;
 }
 
 /**
@@ -61,7 +69,7 @@ export class FleetController {
   }
 
   async tick(): Promise<FleetTick> {
-    const { db, runpod } = this.options;
+    const { db } = this.options;
     const reading = readFleetSettings((await db.doc(FLEET_SETTINGS_DOCUMENT).get()).data());
     if (reading.problems.length > 0) {
       this.log.warn(`${FLEET_SETTINGS_DOCUMENT} has fields that were ignored (their defaults apply): ${reading.problems.join('; ')}`, { problems: reading.problems });
@@ -72,6 +80,27 @@ export class FleetController {
       return { settings, decision: null, outcomes: [] };
     }
 
+    // Two ticks deciding at once would both create the pods the backlog asks for.
+    if (!(await this.claimTick())) {
+      this.log.info('Fleet: another tick is running; skipping this one', {});
+      return { settings, decision: null, outcomes: [], skipped: true };
+    }
+    try {
+      return await this.decideAndAct(settings, reading.problems);
+    } catch (error) {
+      // Frees the lease at once, so the next tick need not wait for it to run out.
+      const message = (error as Error).message;
+      await db
+        .doc(FLEET_STATE_DOCUMENT)
+        .set({ tickLeaseUntil: FieldValue.delete(), lastError: { at: new Date(), message }, updatedAt: FieldValue.serverTimestamp() }, { merge: true })
+        .catch(() => undefined);
+      this.log.warn(`Fleet: the tick failed: ${message}`, { metric: FLEET_ACTION_FAILED_METRIC, error: message });
+      throw error;
+    }
+  }
+
+  private async decideAndAct(settings: EffectiveFleetSettings, problems: string[]): Promise<FleetTick> {
+    const { db, runpod } = this.options;
     const jobs = db.collection(COLLECTIONS.jobs);
     const [pods, { workers, readAt }, backlog, running, state] = await Promise.all([
       runpod.listPods(),
@@ -109,13 +138,24 @@ export class FleetController {
       pods: ours.map((pod) => ({ id: pod.id, name: pod.name, status: pod.status, gpu: pod.gpu?.id ?? null, costPerHour: pod.cost })),
       lastDecision: { at: readAt, reason: decision.reason, actions: outcomes },
       history: trimHistory(history, { at: readAt, wanted: decision.wanted }, settings),
-      settingsProblems: reading.problems,
+      settingsProblems: problems,
       updatedAt: FieldValue.serverTimestamp(),
     });
     const fields = { desired: decision.desired, current: decision.current, pendingBoots: decision.pendingBoots, draining: decision.draining, actions: outcomes };
     if (failures.length > 0) this.log.warn(`Fleet: ${decision.reason}; ${failures.length} action(s) failed`, { ...fields, metric: FLEET_ACTION_FAILED_METRIC });
     else this.log.info(`Fleet: ${decision.reason}`, fields);
     return { settings, decision, outcomes };
+  }
+
+  /** Takes the tick lease on `fleet/state`, unless another tick holds it; the state written at the end of the tick releases it. */
+  private claimTick(): Promise<boolean> {
+    const ref = this.options.db.doc(FLEET_STATE_DOCUMENT);
+    return this.options.db.runTransaction(async (transaction) => {
+      const held = (await transaction.get(ref)).get('tickLeaseUntil') as Timestamp | undefined;
+      if (held && held.toMillis() > Date.now()) return false;
+      transaction.set(ref, { tickLeaseUntil: new Date(Date.now() + TICK_LEASE_MS) }, { merge: true });
+      return true;
+    });
   }
 
   private view(pod: Pod, workers: WorkerRecord[], now: Date): FleetPodView {
