@@ -43,6 +43,9 @@ export class WorkerRegistration {
     const { config, log } = this.services;
     try {
       if (Date.now() - this.inspectedAt > INSPECT_EVERY_MS) await this.inspect();
+      // The fleet controller marks the record to scale this pod down; the state written below acknowledges it.
+      const own = await this.ref.get();
+      this.manager.hold(Boolean(own.get('drainRequestedAt')));
       const record: Omit<WorkerRecord, 'heartbeatAt'> = {
         workerId: config.WORKER_ID,
         url: this.url,
@@ -57,7 +60,8 @@ export class WorkerRegistration {
         startedAt: this.startedAt,
       };
       // Firestore's clock: the dispatcher judges freshness at its read time, whatever this machine's clock says.
-      await this.ref.set({ ...record, heartbeatAt: FieldValue.serverTimestamp() });
+      // Merged, so that the controller's drainRequestedAt survives the heartbeat.
+      await this.ref.set({ ...record, heartbeatAt: FieldValue.serverTimestamp() }, { merge: true });
     } catch (error) {
       log.warn({ err: (error as Error).message }, 'Heartbeat failed');
     }

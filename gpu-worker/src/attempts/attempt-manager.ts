@@ -25,6 +25,8 @@ export class AttemptManager extends EventEmitter<{ changed: [number] }> {
   private reserved = 0;
   private readonly running = new Map<string, Running>();
   private draining = false;
+  /** The fleet controller asked this worker to drain (`drainRequestedAt` on its record); unlike a shutdown, it can be taken back. */
+  private held = false;
 
   constructor(private readonly services: WorkerServices) {
     super();
@@ -36,11 +38,16 @@ export class AttemptManager extends EventEmitter<{ changed: [number] }> {
   }
 
   get isDraining(): boolean {
-    return this.draining;
+    return this.draining || this.held;
+  }
+
+  /** Takes no new work while `on`, and finishes what runs: the fleet is scaling this pod down. */
+  hold(on: boolean): void {
+    this.held = on;
   }
 
   async offer(request: AttemptRequest): Promise<IntakeAnswer> {
-    if (this.draining) return { status: 'draining' };
+    if (this.isDraining) return { status: 'draining' };
     if (this.reserved >= this.services.config.MAX_CONCURRENT_JOBS) return { status: 'full' };
     this.setReserved(this.reserved + 1);
     const { config, jobs, log } = this.services;

@@ -5,6 +5,7 @@ export * from './costs';
 export * from './dispatch';
 export * from './errors';
 export * from './firestore-data';
+export * from './fleet';
 export * from './job';
 export * from './limits';
 export * from './progress';

@@ -14,6 +14,11 @@ export const WorkerRecordSchema = z.object({
   comfyuiVersion: z.string().nullable(),
   gpu: z.string().nullable(),
   startedAt: z.date(),
+  drainRequestedAt: z
+    .date()
+    .nullable()
+    .optional()
+    .describe('Set by the fleet controller to scale this pod down: dispatch and the backlog puller skip the worker, which finishes what it runs.'),
   heartbeatAt: z.date().describe("Firestore's time of the last heartbeat (a server timestamp, never the worker's clock)."),
 });
 export type WorkerRecord = z.infer<typeof WorkerRecordSchema>;
@@ -21,10 +26,10 @@ export type WorkerRecord = z.infer<typeof WorkerRecordSchema>;
 /** A worker whose heartbeat is older than this is not dispatched to. */
 export const WORKER_STALE_AFTER_MS = 15_000;
 
-/** Workers that serve `tier` (ready, fresh, the tier's models present), full or not, least loaded first. */
+/** Workers that serve `tier` (ready, not asked to drain, fresh, the tier's models present), full or not, least loaded first. */
 export function liveWorkersFor(workers: WorkerRecord[], tier: z.infer<typeof TierSchema>, now: Date): WorkerRecord[] {
   return workers
-    .filter((w) => w.state === 'ready' && now.getTime() - w.heartbeatAt.getTime() < WORKER_STALE_AFTER_MS && w.tiersReady.includes(tier))
+    .filter((w) => w.state === 'ready' && !w.drainRequestedAt && now.getTime() - w.heartbeatAt.getTime() < WORKER_STALE_AFTER_MS && w.tiersReady.includes(tier))
     .sort((a, b) => a.running / a.capacity - b.running / b.capacity || a.workerId.localeCompare(b.workerId));
 }
 

@@ -41,6 +41,12 @@ describe('rankWorkers', () => {
     expect(ids(rankWorkers([worker('d', { state: 'draining' }), worker('r')], 'svd', NOW))).toEqual(['r']);
   });
 
+  it('drops a worker the fleet controller asked to drain, before the worker itself reports draining', () => {
+    const asked = worker('asked', { drainRequestedAt: new Date(NOW.getTime() - 1_000) });
+    expect(ids(rankWorkers([asked, worker('r'), worker('taken-back', { drainRequestedAt: null })], 'svd', NOW))).toEqual(['r', 'taken-back']);
+    expect(ids(liveWorkersFor([asked], 'svd', NOW))).toEqual([]);
+  });
+
   it('drops a full worker', () => {
     const workers = [worker('full', { capacity: 2, running: 2 }), worker('over', { capacity: 1, running: 3 }), worker('room', { capacity: 2, running: 1 })];
     expect(ids(rankWorkers(workers, 'svd', NOW))).toEqual(['room']);

@@ -1,0 +1,65 @@
+import { COLLECTIONS } from '@vidgen/contract';
+import { FieldValue } from 'firebase-admin/firestore';
+import type { ComfySimulator } from '../../comfyui-sim/src/simulator';
+import { AttemptManager } from '../src/attempts/attempt-manager';
+import { ComfyClient } from '../src/comfy/client';
+import { GraphChecker } from '../src/comfy/graph-check';
+import { loadWorkflow } from '../src/comfy/workflows';
+import { WorkerRegistration } from '../src/registration';
+import type { WorkerServices } from '../src/services';
+import { unitFirestore, type UnitFirestore } from '../../test/support/unit-firestore';
+import { silentLog, startSim } from './support/comfy';
+
+jest.setTimeout(20_000);
+
+/** The heartbeat on the Firestore emulator, beside a ComfyUI simulator: how the worker answers the fleet's drain mark. */
+describe('WorkerRegistration and the fleet drain mark', () => {
+  let firestore: UnitFirestore;
+  let sim: ComfySimulator;
+  let manager: AttemptManager;
+  let registration: WorkerRegistration;
+  const WORKER_ID = 'vidgen-fleet-test';
+
+  beforeEach(async () => {
+    firestore = unitFirestore('registration');
+    sim = await startSim();
+    const comfy = new ComfyClient(sim.url);
+    const services = {
+      config: { WORKER_ID, HEARTBEAT_SECONDS: 60, MAX_CONCURRENT_JOBS: 1, PULL_PENDING_ATTEMPTS: true },
+      log: silentLog,
+      db: firestore.db,
+      comfy,
+      checker: new GraphChecker(comfy),
+      workflows: { animatediff: loadWorkflow('animatediff'), svd: loadWorkflow('svd') },
+      metrics: { capacity: { set: () => undefined }, running: { set: () => undefined } },
+    } as unknown as WorkerServices;
+    manager = new AttemptManager(services);
+    registration = new WorkerRegistration(services, manager, 'http://127.0.0.1:8000');
+  });
+  afterEach(async () => {
+    await registration.stop();
+    await sim.close();
+    await firestore.close();
+  });
+
+  const record = async () => (await firestore.db.collection(COLLECTIONS.workers).doc(WORKER_ID).get()).data()!;
+
+  it('reports draining while the mark is set, keeps the mark through its heartbeats, and serves again once it is removed', async () => {
+    await registration.beat();
+    expect(await record()).toMatchObject({ workerId: WORKER_ID, state: 'ready' });
+
+    await firestore.db.collection(COLLECTIONS.workers).doc(WORKER_ID).update({ drainRequestedAt: FieldValue.serverTimestamp() });
+    await registration.beat();
+    expect(manager.isDraining).toBe(true);
+    const draining = await record();
+    expect(draining).toMatchObject({ state: 'draining', running: 0 });
+    expect(draining.drainRequestedAt).toBeTruthy();
+    await registration.beat();
+    expect((await record()).drainRequestedAt).toBeTruthy();
+
+    await firestore.db.collection(COLLECTIONS.workers).doc(WORKER_ID).update({ drainRequestedAt: FieldValue.delete() });
+    await registration.beat();
+    expect(manager.isDraining).toBe(false);
+    expect(await record()).toMatchObject({ state: 'ready' });
+  });
+});
