@@ -11,9 +11,9 @@ import { callableCode, isTerminal, signedInUser, watchDoc, type BenchUser } from
 const JOBS = 300;
 /**
  * Jobs run before the first measurement: the worker's first jobs open its connections and compile
- * its code paths, and under load V8 raises its old-space limit in steps (on the bench machine RSS
- * rose about 160 MB over the first 100 jobs). RSS follows that limit and V8 keeps what it took; the
- * heap in use after a major collection is what shows a leak, and the rows sample it.
+ * its code paths, and under load V8 grows its heap up to the worker's old-space limit (on the bench
+ * machine RSS rose about 50 MB over the first 100 jobs). The heap in use after a major collection is
+ * what shows a leak, and the rows sample it.
  */
 const WARM_UP_JOBS = 100;
 const USERS = 3;
@@ -86,20 +86,51 @@ function descriptorKinds(pid: number, ports: Record<string, number>): Map<string
   return kinds;
 }
 
+/**
+ * Where the worker's memory is, from its Prometheus metrics (prom-client's default metrics, which
+ * read `process.memoryUsage()`): V8's heap in use and committed, and the external memory V8 is told
+ * of (Buffers, ArrayBuffers, what native modules report). The rest of RSS is neither: code, stacks,
+ * and native allocations V8 does not count, with what the C allocator keeps after they are freed.
+ */
+interface WorkerMemory {
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+}
+
+async function workerMemory(workerUrl: string, token: string): Promise<WorkerMemory> {
+  const response = await fetch(`${workerUrl}/metrics`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+  const text = await response.text();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  return { heapUsed: value('nodejs_heap_size_used_bytes'), heapTotal: value('nodejs_heap_size_total_bytes'), external: value('nodejs_external_memory_bytes') };
+}
+
+/** RSS that is neither V8's committed heap nor external memory. */
+function restOf(rss: number, memory: WorkerMemory): number {
+  return rss - memory.heapTotal - memory.external;
+}
+
+/** A row of the samples table: RSS, fds, then the memory split. */
+function memoryRow(label: string, sample: ProcessSample, memory: WorkerMemory, elapsed: number): string[] {
+  return [label, mb(sample.rss), String(sample.fds), mb(memory.heapUsed), mb(memory.heapTotal), mb(memory.external), mb(restOf(sample.rss, memory)), ms(elapsed)];
+}
+
 interface RestingSample extends ProcessSample {
   kinds: Map<string, number>;
+  memory: WorkerMemory;
 }
 
 /**
- * The worker at rest, over 20 s: the least RSS and the fewest descriptors seen. A keep-alive socket
- * closes some seconds after its last request, and V8's memory reducer shrinks the heap some seconds
- * after allocation stops, so one sample taken at once overstates both; the same window is taken at
- * the start and at the end.
+ * The worker at rest, over 20 s: the least RSS, the fewest descriptors, and the least of each memory
+ * figure seen. A keep-alive socket closes some seconds after its last request, and V8 may collect
+ * and shrink its heap some seconds after allocation stops, so one sample taken at once overstates
+ * them; the same window is taken at the start and at the end.
  */
-async function restingSample(pid: number, ports: Record<string, number>): Promise<RestingSample> {
+async function restingSample(pid: number, ports: Record<string, number>, workerUrl: string, token: string): Promise<RestingSample> {
   let rss = Number.POSITIVE_INFINITY;
   let fds = Number.POSITIVE_INFINITY;
   let kinds = new Map<string, number>();
+  const memory: WorkerMemory = { heapUsed: Number.POSITIVE_INFINITY, heapTotal: Number.POSITIVE_INFINITY, external: Number.POSITIVE_INFINITY };
   for (let i = 0; i < 10; i += 1) {
     await sleep(2000);
     const now = processSample(pid);
@@ -108,21 +139,28 @@ async function restingSample(pid: number, ports: Record<string, number>): Promis
       fds = now.fds;
       kinds = descriptorKinds(pid, ports);
     }
+    const reported = await workerMemory(workerUrl, token);
+    for (const key of ['heapUsed', 'heapTotal', 'external'] as const) memory[key] = Math.min(memory[key], reported[key]);
   }
-  return { rss, fds, kinds };
+  return { rss, fds, kinds, memory };
+}
+
+/** The start and end at rest, RSS split into what V8 holds, external memory and the rest. */
+function memorySplit(start: RestingSample, end: RestingSample): string[][] {
+  const row = (part: string, of: (sample: RestingSample) => number) => [part, mb(of(start)), mb(of(end)), mb(of(end) - of(start))];
+  return [
+    row('RSS', (sample) => sample.rss),
+    row('V8 heap in use', (sample) => sample.memory.heapUsed),
+    row('V8 heap committed', (sample) => sample.memory.heapTotal),
+    row('external (Buffers, ArrayBuffers)', (sample) => sample.memory.external),
+    row('rest of RSS', (sample) => restOf(sample.rss, sample.memory)),
+  ];
 }
 
 /** Every file under a folder (recursively), by path; an absent folder holds none. */
 function filesUnder(root: string): Set<string> {
   if (!existsSync(root)) return new Set();
   return new Set(readdirSync(root, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name)));
-}
-
-/** The worker's heap in use, from its Prometheus metrics (prom-client's default metrics). */
-async function heapUsed(workerUrl: string, token: string): Promise<number> {
-  const response = await fetch(`${workerUrl}/metrics`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
-  const match = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(await response.text());
-  return match ? Number(match[1]) : Number.NaN;
 }
 
 /** One AnimateDiff job of 1 s (8 frames, the least the tier makes), followed to its end. */
@@ -193,24 +231,21 @@ export async function measureSoak(ctx: BenchContext): Promise<SectionResult> {
   let peakRss = 0;
   let filesBefore: Array<Set<string>>;
   let filesAfter: Array<Set<string>>;
-  let heapStart: number;
-  let heapEnd: number;
   try {
     const warm = ctx.progress.step(`soak: ${WARM_UP_JOBS} warm-up jobs`, WARM_UP_JOBS);
     const warmStart = Date.now();
     try {
       await runJobs(users, WARM_UP_JOBS, 'warm-up ', ctx.signal, async (_state, ended) => {
         warm.tick();
-        if (ended === 1 || ended % SAMPLE_EVERY_JOBS === 0) warmUp.push([`warm-up ${ended}`, mb(processSample(pid).rss), String(processSample(pid).fds), mb(await heapUsed(ctx.worker.url, token)), ms(Date.now() - warmStart)]);
+        if (ended === 1 || ended % SAMPLE_EVERY_JOBS === 0) warmUp.push(memoryRow(`warm-up ${ended}`, processSample(pid), await workerMemory(ctx.worker.url, token), Date.now() - warmStart));
       });
     } finally {
       warm.done();
     }
     if (!(await waitWorkerIdle(ctx.worker.url, 60_000))) throw new Error('the worker did not go idle after the warm-up');
-    start = await restingSample(pid, ctx.state.ports);
-    heapStart = await heapUsed(ctx.worker.url, token);
+    start = await restingSample(pid, ctx.state.ports, ctx.worker.url, token);
     filesBefore = folders.map(([, root]) => filesUnder(root));
-    samples.push(['0', mb(start.rss), String(start.fds), mb(heapStart), '0 s']);
+    samples.push(memoryRow('0 (at rest)', start, start.memory, 0));
 
     const step = ctx.progress.step(`soak: ${JOBS} jobs, 1 worker`, JOBS);
     const soakStart = Date.now();
@@ -220,16 +255,15 @@ export async function measureSoak(ctx: BenchContext): Promise<SectionResult> {
         if (ctx.worker.pid !== pid) throw new Error(`the worker restarted during the soak (pid ${pid} → ${ctx.worker.pid})`);
         const now = processSample(pid);
         peakRss = Math.max(peakRss, now.rss);
-        if (ended % SAMPLE_EVERY_JOBS === 0 && ended < JOBS) samples.push([String(ended), mb(now.rss), String(now.fds), mb(await heapUsed(ctx.worker.url, token)), ms(Date.now() - soakStart)]);
+        if (ended % SAMPLE_EVERY_JOBS === 0 && ended < JOBS) samples.push(memoryRow(String(ended), now, await workerMemory(ctx.worker.url, token), Date.now() - soakStart));
       });
     } finally {
       step.done();
     }
     if (!(await waitWorkerIdle(ctx.worker.url, 60_000))) throw new Error('the worker did not go idle after the soak');
-    end = await restingSample(pid, ctx.state.ports);
-    heapEnd = await heapUsed(ctx.worker.url, token);
+    end = await restingSample(pid, ctx.state.ports, ctx.worker.url, token);
     filesAfter = folders.map(([, root]) => filesUnder(root));
-    samples.push([`${JOBS} (at rest)`, mb(end.rss), String(end.fds), mb(heapEnd), ms(Date.now() - soakStart)]);
+    samples.push(memoryRow(`${JOBS} (at rest)`, end, end.memory, Date.now() - soakStart));
   } finally {
     await Promise.all(users.map((user) => user.close()));
     await setSimTiming(ctx.worker.comfyuiUrl, BENCH_TIMING).catch(() => undefined);
@@ -246,14 +280,20 @@ export async function measureSoak(ctx: BenchContext): Promise<SectionResult> {
     details: [
       {
         title: `Worker process (pid ${pid}) as the jobs ended`,
-        header: ['jobs ended', 'RSS', 'open fds', 'V8 heap used', 'elapsed'],
+        header: ['jobs ended', 'RSS', 'open fds', 'V8 heap used', 'V8 heap committed', 'external', 'rest of RSS', 'elapsed'],
         rows: [...warmUp, ...samples],
         notes: [
-          `start and end (rows 0 and ${JOBS}) measured after ${WARM_UP_JOBS} warm-up jobs, with the worker at rest (no attempt running): the least RSS and the fewest open fds over 20 s (keep-alive sockets close, and V8 shrinks its heap, some seconds after the work stops); the other rows are single samples as jobs ended`,
-          'the warm-up rows show V8 growing its heap to its steady size under this load; the heap in use is sampled, not measured after a collection, so it rises and falls with the collector',
+          `start and end (rows 0 and ${JOBS}) measured after ${WARM_UP_JOBS} warm-up jobs, with the worker at rest (no attempt running): the least of each figure over 20 s (keep-alive sockets close, and V8 may collect and shrink its heap, some seconds after the work stops); the other rows are single samples as jobs ended`,
+          'the warm-up rows show V8 growing its heap to its steady size under this load; the heap in use is sampled, not measured after a collection, so it rises and falls with the collector (its least values are what survives one)',
           `jobs: ${succeeded} of ${JOBS} succeeded${others.length ? `; others: ${others.map(([state, n]) => `${state} ${n}`).join(', ')}` : ''}; ${ms(Date.now() - began)} with the warm-up`,
-          `peak RSS during the soak ${mb(peakRss)}; the V8 heap is prom-client's nodejs_heap_size_used_bytes from the worker's /metrics`,
+          `peak RSS during the soak ${mb(peakRss)}; RSS from /proc; the V8 heap (in use, committed) and external memory (Buffers, ArrayBuffers) are process.memoryUsage() as prom-client's default metrics give it on the worker's /metrics; the rest of RSS is RSS less the committed heap and external memory: code, stacks, native allocations V8 does not count and what the C allocator keeps`,
         ],
+      },
+      {
+        title: 'The worker\'s memory at rest, start → end',
+        header: ['part', 'start', 'end', 'growth'],
+        rows: memorySplit(start, end),
+        notes: ['the RSS growth is the sum of the committed heap\'s, the external memory\'s and the rest\'s (each the least over the window, so the parts may not add up exactly); the heap in use at rest is what survives a major collection only if one ran in the window: the least values during the soak say as much'],
       },
       {
         title: 'The worker\'s open descriptors at rest, by kind',
@@ -274,7 +314,7 @@ export async function measureSoak(ctx: BenchContext): Promise<SectionResult> {
         value: `${mb(rssGrowth)} (${mb(start.rss)} → ${mb(end.rss)})`,
         target: `≤ ${mb(RSS_TARGET_BYTES)}`,
         pass: rssGrowth <= RSS_TARGET_BYTES,
-        ...(rssGrowth > RSS_TARGET_BYTES ? { note: 'RSS follows V8\'s old-space limit, which rises in steps under load and is not given back at once; compare the sampled heap in use after its falls (major collections) with the warm-up rows before calling it a leak' } : {}),
+        ...(rssGrowth > RSS_TARGET_BYTES ? { note: `of which V8's committed heap ${mb(end.memory.heapTotal - start.memory.heapTotal)}, external memory ${mb(end.memory.external - start.memory.external)}, the rest ${mb(restOf(end.rss, end.memory) - restOf(start.rss, start.memory))}; a committed heap that grows while the heap in use at rest does not is V8 sizing its heap for the load (see the worker's --max-old-space-size), not objects kept` } : {}),
       },
       { id: 'soak-fds', name: 'worker open file descriptors growth (at rest, start → end)', value: `${fdGrowth} (${start.fds} → ${end.fds})`, target: '0', pass: fdGrowth <= 0 },
       { id: 'soak-files', name: 'files left in ComfyUI output/input/temp and WORK_DIR', value: String(leftCount), target: '0', pass: leftCount === 0 },

@@ -3,6 +3,7 @@ import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync,
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
+import { WORKER_NODE_FLAGS } from '../stack/stack';
 
 const ROOT = join(__dirname, '..', '..');
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
@@ -262,7 +263,7 @@ exports.loadConfig = () => {
 };`);
     writeFileSync(join(app, 'gpu-worker', 'dist', 'index.js'), `
 const fs = require('fs');
-fs.writeFileSync(process.env.WORKER_OUT + '.tmp', JSON.stringify({ pid: process.pid, env: process.env }));
+fs.writeFileSync(process.env.WORKER_OUT + '.tmp', JSON.stringify({ pid: process.pid, env: process.env, execArgv: process.execArgv }));
 fs.renameSync(process.env.WORKER_OUT + '.tmp', process.env.WORKER_OUT);
 process.on('SIGTERM', () => { fs.writeFileSync(process.env.WORKER_OUT + '.signal', 'SIGTERM'); setTimeout(() => process.exit(0), 50); });
 setInterval(() => {}, 1000);`);
@@ -310,7 +311,7 @@ setTimeout(() => http.createServer((req, res) => res.end(req.url === '/system_st
     const { exit, port } = await start({
       WORKER_SHARED_SECRET: 'a-secret-of-16-chars', RUNPOD_POD_ID: 'abc123', GCP_SERVICE_ACCOUNT_JSON: '{"type":"service_account"}',
     });
-    const worker = await waitFor(() => (existsSync(join(work, 'worker.json')) ? JSON.parse(readFileSync(join(work, 'worker.json'), 'utf8')) as { pid: number; env: Record<string, string> } : undefined), 15_000);
+    const worker = await waitFor(() => (existsSync(join(work, 'worker.json')) ? JSON.parse(readFileSync(join(work, 'worker.json'), 'utf8')) as { pid: number; env: Record<string, string>; execArgv: string[] } : undefined), 15_000);
     const comfy = JSON.parse(readFileSync(join(work, 'comfy.json'), 'utf8')) as { args: string[]; cwd: string; yaml: string };
 
     expect(comfy.cwd).toBe(join(work, 'comfyui'));
@@ -320,6 +321,8 @@ setTimeout(() => http.createServer((req, res) => res.end(req.url === '/system_st
 
     // exec: the worker is the very process that was started, so it is the one signals reach.
     expect(worker.pid).toBe(child?.pid);
+    // The heap flags the local stack gives its workers too, so that the bench's soak measures what a pod runs.
+    expect(worker.execArgv).toEqual(WORKER_NODE_FLAGS);
     expect(worker.env.WORKER_ID).toBe('runpod-abc123');
     expect(worker.env.WORKER_PUBLIC_URL).toBe('https://abc123-8000.proxy.runpod.net');
     expect(worker.env.COMFYUI_URL).toBe(`http://127.0.0.1:${port}`);
