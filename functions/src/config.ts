@@ -80,6 +80,10 @@ export const replicateSvdCostPerSecond = defineString('REPLICATE_SVD_COST_PER_SE
   description: 'USD per second of SVD prediction time: the price of the GPU its model page says it runs on (A100 80GB).',
 });
 
+/** RunPod's API key for the GPU fleet; `none` turns autoscaling off. Bound by the watchdog only. */
+export const runpodApiKey = defineSecret('RUNPOD_API_KEY');
+export const runpodBaseUrl = defineString('RUNPOD_API_BASE_URL', { default: '', description: 'Another RunPod REST API endpoint (empty: RunPod\'s).' });
+
 export const gpuCostPerHour = defineString('GPU_COST_PER_HOUR', {
   default: '0.44',
   description: 'USD per hour of the dearest GPU worker (the workers\' own GPU_COST_PER_HOUR), for the worst case a job reserves against the budgets.',
@@ -136,6 +140,7 @@ export const SettingsSchema = z
     REPLICATE_TIMEOUT_SECONDS: providerWait,
     REPLICATE_ANIMATEDIFF_COST_PER_SECOND: usd,
     REPLICATE_SVD_COST_PER_SECOND: usd,
+    RUNPOD_API_BASE_URL: urlOrEmpty,
     GPU_COST_PER_HOUR: usd,
     GPU_ATTEMPT_MAX_SECONDS: wholeAtLeast(1),
     LIMITS_CACHE_SECONDS: wholeAtLeast(0).max(5, { error: 'must be at most 5 (operators rely on an edit of config/limits taking effect within 5 s)' }),
@@ -233,6 +238,7 @@ const PARAMS = {
   REPLICATE_TIMEOUT_SECONDS: replicateTimeoutSeconds,
   REPLICATE_ANIMATEDIFF_COST_PER_SECOND: replicateAnimateDiffCostPerSecond,
   REPLICATE_SVD_COST_PER_SECOND: replicateSvdCostPerSecond,
+  RUNPOD_API_BASE_URL: runpodBaseUrl,
   GPU_COST_PER_HOUR: gpuCostPerHour,
   GPU_ATTEMPT_MAX_SECONDS: gpuAttemptMaxSeconds,
   LIMITS_CACHE_SECONDS: limitsCacheSeconds,

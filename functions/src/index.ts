@@ -3,7 +3,8 @@ import { onSchedule } from 'firebase-functions/v2/scheduler';
 import { onTaskDispatched } from 'firebase-functions/v2/tasks';
 import { cancelVideoJob as cancelVideoJobHandler } from './api/cancel-video-job';
 import { createVideoJob as createVideoJobHandler } from './api/create-video-job';
-import { configOrNull, geminiApiKey, REGION, replicateApiToken, secrets, settings, TASK_TIMEOUT_SECONDS, workerSecret } from './config';
+import { configOrNull, geminiApiKey, REGION, replicateApiToken, runpodApiKey, secrets, settings, TASK_TIMEOUT_SECONDS, workerSecret } from './config';
+import { fleetController } from './fleet/from-config';
 import { placeAttempt } from './orchestration/place-attempt';
 import { placeAttemptOptions, replicateFromConfig } from './providers/from-config';
 import { sweep } from './orchestration/watchdog';
@@ -46,18 +47,40 @@ async function sweepNow(): Promise<void> {
   await sweep(getServices(), { pendingStaleMs: (config.WORKER_WAIT_SECONDS + 60) * 1000, replicate });
 }
 
-/** The secrets the watchdog reads: the Replicate token (and the others, which the secrets check reads together). */
-const WATCHDOG_SECRETS = [workerSecret, geminiApiKey, replicateApiToken];
+/** The fleet's tick: RunPod pods in line with the GPU backlog, when RUNPOD_API_KEY is set and config/fleet enables it. */
+async function fleetTickNow(): Promise<void> {
+  const controller = configOrNull(fleetController, 'watchdog');
+  if (controller) await controller.tick();
+}
+
+/** The sweep and the fleet's tick are independent: one failing never keeps the other from running. */
+async function watchdogRun(): Promise<void> {
+  const failed = (await Promise.allSettled([sweepNow(), fleetTickNow()])).find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/** The secrets the watchdog reads: the Replicate token (and the others, which the secrets check reads together), and RunPod's key. */
+const WATCHDOG_SECRETS = [workerSecret, geminiApiKey, replicateApiToken, runpodApiKey];
+
+/**
+ * Longer than a fleet tick's RunPod calls (each retried for about a minute at most) and shorter
+ * than the tick's lease on fleet/state (3 minutes), so that an invocation the platform ends never
+ * leaves a lease another tick would wait out.
+ */
+const WATCHDOG_TIMEOUT_SECONDS = 150;
 
 /** The watchdog, every minute in production (Cloud Scheduler). */
-export const watchdog = onSchedule({ region: REGION, schedule: 'every 1 minutes', secrets: WATCHDOG_SECRETS }, async () => {
-  await sweepNow();
+export const watchdog = onSchedule({ region: REGION, schedule: 'every 1 minutes', secrets: WATCHDOG_SECRETS, timeoutSeconds: WATCHDOG_TIMEOUT_SECONDS }, async () => {
+  await watchdogRun();
 });
 
 /**
- * The same sweep as a task, for places without Cloud Scheduler: the local stack enqueues one every
- * few seconds. A sweep that fails is not retried; the next tick sweeps again.
+ * The same sweep and fleet tick as a task, for places without Cloud Scheduler: the local stack
+ * enqueues one every few seconds. A run that fails is not retried; the next tick runs again.
  */
-export const watchdogTick = onTaskDispatched({ region: REGION, secrets: WATCHDOG_SECRETS, retryConfig: { maxAttempts: 1 } }, async () => {
-  await sweepNow();
-});
+export const watchdogTick = onTaskDispatched(
+  { region: REGION, secrets: WATCHDOG_SECRETS, timeoutSeconds: WATCHDOG_TIMEOUT_SECONDS, retryConfig: { maxAttempts: 1 } },
+  async () => {
+    await watchdogRun();
+  },
+);

@@ -33,7 +33,7 @@ export const REQUIRED_APIS: readonly { api: string; why: string }[] = [
 export const EXPECTED_FUNCTIONS = ['createVideoJob', 'cancelVideoJob', 'runAttempt', 'watchdog', 'watchdogTick'] as const;
 
 /** The secrets the functions declare in functions/src/config.ts (held to it by the same test). */
-export const EXPECTED_SECRETS = ['WORKER_SHARED_SECRET', 'GEMINI_API_KEY', 'REPLICATE_API_TOKEN'] as const;
+export const EXPECTED_SECRETS = ['WORKER_SHARED_SECRET', 'GEMINI_API_KEY', 'REPLICATE_API_TOKEN', 'RUNPOD_API_KEY'] as const;
 
 /** The functions' region (functions/src/config.ts REGION), the doctor's default --location. */
 export const DEFAULT_LOCATION = 'us-central1';

@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { FLEET_POD_SLOTS } from './fleet-pods';
 import type { Ports } from './ports';
 import { describeHolders, tcpListeners } from './process-owner';
 
@@ -25,11 +26,16 @@ export function stackPortNeeds(ports: Ports, workers: number): PortNeed[] {
     { port: ports.store, component: 'the local object store' },
     { port: ports.veo, component: 'the Veo (Gemini API) simulator' },
     { port: ports.replicate, component: 'the Replicate simulator' },
+    { port: ports.runpod, component: 'the RunPod simulator' },
   ];
   if (process.env.START_LOGGING_EMULATOR === 'true') needs.push({ port: ports.logging, component: "firebase-tools' logging emulator" });
   for (let i = 0; i < workers; i += 1) {
     needs.push({ port: ports.worker + i, component: `GPU worker local-worker-${i + 1}` });
     needs.push({ port: ports.comfyui + i, component: `ComfyUI simulator ${i + 1}` });
+  }
+  for (let i = 0; i < FLEET_POD_SLOTS; i += 1) {
+    needs.push({ port: ports.podWorker + i, component: `the GPU worker of RunPod simulator pod slot ${i + 1}` });
+    needs.push({ port: ports.podComfyui + i, component: `the ComfyUI simulator of RunPod simulator pod slot ${i + 1}` });
   }
   return needs;
 }

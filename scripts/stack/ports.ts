@@ -11,6 +11,10 @@ export const DEFAULT_PORTS = {
   comfyui: 8188,
   veo: 8290,
   replicate: 8291,
+  runpod: 8292,
+  /** The RunPod simulator's pods: slot i's worker listens on podWorker + i, its ComfyUI simulator on podComfyui + i. */
+  podWorker: 8100,
+  podComfyui: 8200,
   logging: 4500,
 } as const;
 

@@ -3,6 +3,10 @@ import { basename, join, relative, resolve } from 'node:path';
 import { DEFAULT_RETENTION_DAYS } from '@vidgen/contract';
 import { chooseFirestoreEmulator, gcloudFirestoreProcess } from './firestore-emulator';
 import { httpReady, ManagedProcess } from './managed-process';
+import { gpuPair } from './gpu-pair';
+import { LocalPods, type LocalPod } from './fleet-pods';
+import { createRunpodSimulator, type GpuTypeSetting } from '../../provider-sims/src/simulators';
+import { pino } from 'pino';
 import { exitSummary, exitToConsole, type ComponentExit } from './component-exit';
 import { checkPortsFree, stackPortNeeds } from './port-check';
 import { Supervisor } from './supervisor';
@@ -41,7 +45,20 @@ export interface StackOptions {
   workerClockSkewMs?: number[];
   /** The functions' LIMITS_CACHE_SECONDS (default 5, production's): how soon an edit of config/limits takes effect. */
   limitsCacheSeconds?: number;
+  /** The RunPod simulator's pod timing and GPU types (default {@link DEMO_RUNPOD}). */
+  runpod?: StackRunpod;
 }
+
+/** How the local stack's RunPod simulator behaves; its pods run a GPU worker and a ComfyUI simulator each. */
+export interface StackRunpod {
+  provisionMs: number;
+  /** Time STARTING (image pull, models) before the pod's worker and ComfyUI simulator are started. */
+  bootMs: number;
+  gpuTypes?: Record<string, GpuTypeSetting>;
+}
+
+/** The demo's simulated RunPod: a pod provisions for a second and boots for five. */
+export const DEMO_RUNPOD: StackRunpod = { provisionMs: 1000, bootMs: 5000 };
 
 export const DEMO_OPTIONS: StackOptions = {
   projectId: PROJECT_ID,
@@ -63,6 +80,8 @@ export interface StackState {
   /** How long the functions keep config/limits before reading it again (LIMITS_CACHE_SECONDS). */
   limitsCacheSeconds: number;
   workers: Array<{ workerId: string; url: string; pid: number | undefined; comfyuiUrl: string; comfyuiPid: number | undefined; clockSkewMs: number }>;
+  /** The RunPod simulator (the functions' RUNPOD_API_BASE_URL; key LOCAL_SECRETS.RUNPOD_API_KEY) and the pods whose container is up. */
+  runpod: { url: string; pods: LocalPod[] };
   /** Set when a component the stack cannot run without exited after start-up: which, and how. */
   down?: string;
 }
@@ -133,6 +152,7 @@ function writeFunctionsEnv(options: StackOptions): void {
     PROVIDER_RETRY_FIRST_DELAY_MS: 200,
     JOB_RETENTION_DAYS: DEFAULT_RETENTION_DAYS.job,
     VIDEO_RETENTION_DAYS: DEFAULT_RETENTION_DAYS.video,
+    RUNPOD_API_BASE_URL: `http://${HOST}:${ports.runpod}`,
     GPU_COST_PER_HOUR: '0.44',
     GPU_ATTEMPT_MAX_SECONDS: 1800,
     LIMITS_CACHE_SECONDS: options.limitsCacheSeconds ?? 5,
@@ -150,22 +170,11 @@ export const LOCAL_SECRETS = {
   WORKER_SHARED_SECRET: 'local-stack-worker-secret-not-for-production',
   GEMINI_API_KEY: 'simulated-gemini-key',
   REPLICATE_API_TOKEN: 'simulated-replicate-token',
+  RUNPOD_API_KEY: 'simulated-runpod-key',
 };
 
 /** The workers' METRICS_TOKEN in every local stack: a bearer token for `/health/detailed` and `/metrics`. */
 export const LOCAL_METRICS_TOKEN = 'local-stack-metrics-token-not-for-production';
-
-/**
- * V8's heap flags for a GPU worker, as the worker image gives them (gpu-worker/runpod/start.sh). The
- * worker keeps about 50 MB after a full collection whatever it has run; without a limit V8 sizes its
- * old space from the machine's memory and, under a steady load of jobs, grows it in steps to several
- * times that and keeps it (the soak measured RSS 310 → 435 MB over 300 jobs). At 128 MB it collects
- * sooner and RSS stays flat. The limit alone makes V8 size the young generation from it instead
- * (64 MB semi-spaces: a heap limit of 335 MB rather than 184), which an old space of 128 MB with
- * 50 MB live cannot promote into, so V8 collects in full where it would scavenge: the worker took
- * 1.2 cores instead of 0.2 and the soak ran 40% longer. The semi-spaces keep their default, 16 MB.
- */
-export const WORKER_NODE_FLAGS = ['--max-old-space-size=128', '--max-semi-space-size=16'];
 
 function usesDefaultPorts(options: StackOptions): boolean {
   return JSON.stringify(options.ports) === JSON.stringify(DEFAULT_PORTS);
@@ -251,7 +260,11 @@ export async function startStack(options: StackOptions, onStep: (message: string
   Object.assign(process.env, env);
   let report = onFailure;
   const supervisor = new Supervisor((exit) => report(exit));
-  const stopAll = () => supervisor.stopAll();
+  let stopRunpod = async () => undefined;
+  const stopAll = async () => {
+    await stopRunpod();
+    await supervisor.stopAll();
+  };
 
   try {
     const firestore = chooseFirestoreEmulator();
@@ -314,57 +327,41 @@ export async function startStack(options: StackOptions, onStep: (message: string
     }
 
     const workers: StackState['workers'] = [];
-    const state: StackState = { projectId: options.projectId, region: REGION, ports, storeDir, storePid: store.pid, timing, limitsCacheSeconds: options.limitsCacheSeconds ?? 5, workers };
+    const runpodState: StackState['runpod'] = { url: `http://${HOST}:${ports.runpod}`, pods: [] };
+    const state: StackState = { projectId: options.projectId, region: REGION, ports, storeDir, storePid: store.pid, timing, limitsCacheSeconds: options.limitsCacheSeconds ?? 5, workers, runpod: runpodState };
     const saveState = () => writeFileSync(join(stateDir, 'stack.json'), JSON.stringify(state, null, 2));
+    const workerEnv = (skewMs: number): Record<string, string> => ({
+      ...env,
+      WORKER_SHARED_SECRET: secret,
+      METRICS_TOKEN: LOCAL_METRICS_TOKEN,
+      LEASE_SECONDS: String(timing.leaseSeconds),
+      HEARTBEAT_SECONDS: String(timing.heartbeatSeconds),
+      HISTORY_POLL_SECONDS: String(timing.historyPollSeconds),
+      STALL_TIMEOUT_SECONDS: String(timing.stallTimeoutSeconds),
+      STORAGE_BUCKET: `${options.projectId}.appspot.com`,
+      ...clockSkewEnv(skewMs),
+    });
     for (let i = 0; i < options.workers; i += 1) {
       const workerId = `local-worker-${i + 1}`;
-      const comfyPort = ports.comfyui + i;
-      const workerPort = ports.worker + i;
+      const skewMs = options.workerClockSkewMs?.[i] ?? 0;
       onStep(`Starting ComfyUI simulator ${i + 1} and GPU worker ${i + 1}`);
-      const comfyDataDir = join(stateDir, `comfyui-${i + 1}`);
-      const comfy = new ManagedProcess({
-        name: `comfyui-sim-${i + 1}`,
-        command: node,
-        args: [join(ROOT, 'comfyui-sim', 'dist', 'index.js'), '--host', HOST, '--port', String(comfyPort), '--data-dir', comfyDataDir, '--step-ms', String(timing.simStepMs)],
-        logFile: join(logDir, `comfyui-sim-${i + 1}.log`),
-        ready: httpReady(`http://${HOST}:${comfyPort}/system_stats`, { what: 'the ComfyUI simulator', accepts: (body) => body.includes('comfyui-sim') }),
-        ports: [comfyPort],
-        restart: true,
+      const pair = gpuPair({
+        node,
+        root: ROOT,
+        workerId,
+        workerPort: ports.worker + i,
+        comfyName: `comfyui-sim-${i + 1}`,
+        comfyPort: ports.comfyui + i,
+        comfyDataDir: join(stateDir, `comfyui-${i + 1}`),
+        workDir: join(stateDir, `work-${i + 1}`),
+        logDir,
+        simStepMs: timing.simStepMs,
+        workerEnv: workerEnv(skewMs),
       });
+      const { comfy, worker } = pair;
       await supervisor.start(comfy);
-      const worker = new ManagedProcess({
-        name: workerId,
-        command: node,
-        // V8's heap limit as in the worker image, so that the bench measures what a pod runs.
-        args: [...WORKER_NODE_FLAGS, join(ROOT, 'gpu-worker', 'dist', 'index.js')],
-        env: {
-          ...env,
-          WORKER_ID: workerId,
-          HOST,
-          PORT: String(workerPort),
-          WORKER_PUBLIC_URL: `http://${HOST}:${workerPort}`,
-          WORKER_SHARED_SECRET: secret,
-          METRICS_TOKEN: LOCAL_METRICS_TOKEN,
-          COMFYUI_URL: `http://${HOST}:${comfyPort}`,
-          // As on a pod, the worker sees ComfyUI's folders and removes each attempt's files there.
-          COMFYUI_OUTPUT_DIR: join(comfyDataDir, 'output'),
-          COMFYUI_INPUT_DIR: join(comfyDataDir, 'input'),
-          COMFYUI_TEMP_DIR: join(comfyDataDir, 'temp'),
-          LEASE_SECONDS: String(timing.leaseSeconds),
-          HEARTBEAT_SECONDS: String(timing.heartbeatSeconds),
-          HISTORY_POLL_SECONDS: String(timing.historyPollSeconds),
-          STALL_TIMEOUT_SECONDS: String(timing.stallTimeoutSeconds),
-          STORAGE_BUCKET: `${options.projectId}.appspot.com`,
-          WORK_DIR: join(stateDir, `work-${i + 1}`),
-          ...clockSkewEnv(options.workerClockSkewMs?.[i] ?? 0),
-        },
-        logFile: join(logDir, `${workerId}.log`),
-        ready: httpReady(`http://${HOST}:${workerPort}/health`, { what: 'a GPU worker', accepts: (body) => JSON.parse(body).status === 'ok' }),
-        ports: [workerPort],
-        restart: true,
-      });
       await supervisor.start(worker);
-      const entry = { workerId, url: `http://${HOST}:${workerPort}`, pid: worker.pid, comfyuiUrl: `http://${HOST}:${comfyPort}`, comfyuiPid: comfy.pid, clockSkewMs: options.workerClockSkewMs?.[i] ?? 0 };
+      const entry = { workerId, url: pair.workerUrl, pid: worker.pid, comfyuiUrl: pair.comfyuiUrl, comfyuiPid: comfy.pid, clockSkewMs: skewMs };
       worker.onRestart = () => {
         entry.pid = worker.pid;
         saveState();
@@ -375,6 +372,35 @@ export async function startStack(options: StackOptions, onStep: (message: string
       };
       workers.push(entry);
     }
+
+    onStep('Starting the RunPod simulator (its pods run a GPU worker and a ComfyUI simulator each)');
+    const pods = new LocalPods({
+      node,
+      root: ROOT,
+      stateDir,
+      logDir,
+      workerPort: ports.podWorker,
+      comfyPort: ports.podComfyui,
+      simStepMs: timing.simStepMs,
+      workerEnv: workerEnv(0),
+      onChange: () => {
+        runpodState.pods = pods.list();
+        saveState();
+      },
+      onExit: (exit) => report(exit),
+    });
+    const runpod = await createRunpodSimulator({
+      host: HOST,
+      port: ports.runpod,
+      apiKey: LOCAL_SECRETS.RUNPOD_API_KEY,
+      ...(options.runpod ?? DEMO_RUNPOD),
+      logger: pino({ name: 'runpod-sim', level: 'info' }, pino.destination({ dest: join(logDir, 'runpod-sim.log'), sync: false })),
+      hooks: pods,
+    });
+    stopRunpod = async () => {
+      await runpod.close();
+      await pods.stopAll();
+    };
     saveState();
     report = (exit) => {
       if (exit.outcome === 'fatal') {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { checkPortsFree, PortsInUseError, stackPortNeeds } from '../stack/port-check';
+import { FLEET_POD_SLOTS } from '../stack/fleet-pods';
 import { offsetPorts } from '../stack/ports';
 import { describeHolders, portOwner, tcpListeners } from '../stack/process-owner';
 import { freePort, holdPort, SERVE_SCRIPT, stopChild } from './support/port-fixtures';
@@ -9,12 +10,14 @@ const ROOT = resolve(__dirname, '..', '..');
 const linux = tcpListeners(1) !== null;
 
 describe('the ports a stack needs', () => {
-  it('lists every component, a worker and a ComfyUI simulator per worker at base + i', () => {
+  it('lists every component, a worker and a ComfyUI simulator per worker at base + i, and every RunPod pod slot', () => {
     const ports = offsetPorts(31_500);
     const needs = stackPortNeeds(ports, 2);
+    const slots = [...Array(FLEET_POD_SLOTS).keys()].flatMap((i) => [ports.podWorker + i, ports.podComfyui + i]);
     expect(needs.map((need) => need.port).sort()).toEqual(
-      [ports.firestore, ports.auth, ports.functions, ports.tasks, ports.hosting, ports.hub, ports.store, ports.veo, ports.replicate, ports.worker, ports.worker + 1, ports.comfyui, ports.comfyui + 1].sort(),
+      [ports.firestore, ports.auth, ports.functions, ports.tasks, ports.hosting, ports.hub, ports.store, ports.veo, ports.replicate, ports.runpod, ports.worker, ports.worker + 1, ports.comfyui, ports.comfyui + 1, ...slots].sort(),
     );
+    expect(new Set(needs.map((need) => need.port)).size).toBe(needs.length);
     expect(needs.find((need) => need.port === ports.worker + 1)?.component).toBe('GPU worker local-worker-2');
     expect(needs.find((need) => need.port === ports.hub)?.component).toMatch(/emulator hub/);
   });

@@ -35,6 +35,8 @@ export default async function globalSetup(): Promise<void> {
       workerClockSkewMs: [-4000, 4000],
       // Tests that edit config/limits wait this long for the functions to see it.
       limitsCacheSeconds: 1,
+      // Pods of the RunPod simulator boot in seconds rather than minutes.
+      runpod: { provisionMs: 200, bootMs: 1000 },
       timing: { leaseSeconds: 6, heartbeatSeconds: 2, watchdogTickSeconds: 2, workerWaitSeconds: 20, historyPollSeconds: 2, stallTimeoutSeconds: 8, simStepMs: 60 },
     },
     (step) => process.stdout.write(`[stack] ${step}\n`),

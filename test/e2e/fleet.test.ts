@@ -1,0 +1,205 @@
+import { FieldValue } from 'firebase-admin/firestore';
+import { FLEET_POD_PREFIX, FLEET_SETTINGS_DOCUMENT, FLEET_STATE_DOCUMENT, type FleetSettings } from '@vidgen/contract';
+import { RunpodClient, type Pod } from '@vidgen/runpod';
+import { LOCAL_SECRETS } from '../../scripts/stack/stack';
+import { adminDb, jobWhen } from '../support/admin';
+import { stackState } from '../support/stack-state';
+import { signedInUser, type WebUser } from '../support/web-client';
+
+jest.setTimeout(180_000);
+
+const RTX_4090 = 'NVIDIA GeForce RTX 4090';
+const L40S = 'NVIDIA L40S';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Settings every test starts from: a pod per attempt, two at most, a short window, pods terminated once drained. */
+const FLEET: FleetSettings = {
+  enabled: true,
+  minPods: 0,
+  maxPods: 2,
+  jobsPerPod: 1,
+  scaleUpStep: 2,
+  scaleDownStabilisationSeconds: 6,
+  gpuTypeIds: [RTX_4090, L40S],
+  template: { image: 'ghcr.io/vidgen/gpu-worker:local' },
+  stopPolicy: 'terminate',
+  bootTimeoutSeconds: 60,
+};
+
+function runpod(): RunpodClient {
+  return new RunpodClient({ apiKey: LOCAL_SECRETS.RUNPOD_API_KEY, baseUrl: stackState().runpod.url });
+}
+
+async function fleetPods(): Promise<Pod[]> {
+  return (await runpod().listPods()).filter((pod) => pod.name.startsWith(FLEET_POD_PREFIX));
+}
+
+/** Polls until `check` returns something, or fails with what `describe` says of the last look. */
+async function eventually<T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s; fleet/state says ${JSON.stringify((await adminDb().doc(FLEET_STATE_DOCUMENT).get()).get('lastDecision'))}`);
+    await sleep(500);
+  }
+}
+
+const listeners: Array<() => void> = [];
+
+/** Every decision the controller writes to fleet/state from now on, as an operator watching it would see them. */
+function watchDecisions(): { reasons: string[]; actions: Array<{ action: string; ok: boolean; detail?: string }>; stop(): void } {
+  const seen = { reasons: [] as string[], actions: [] as Array<{ action: string; ok: boolean; detail?: string }> };
+  const stop = adminDb()
+    .doc(FLEET_STATE_DOCUMENT)
+    .onSnapshot((snapshot) => {
+      const decision = snapshot.get('lastDecision') as { reason: string; actions: Array<{ action: string; ok: boolean; detail?: string }> } | undefined;
+      if (!decision) return;
+      seen.reasons.push(decision.reason);
+      seen.actions.push(...decision.actions);
+    });
+  listeners.push(stop);
+  return { ...seen, stop };
+}
+
+async function configure(settings: FleetSettings): Promise<void> {
+  await adminDb().doc(FLEET_SETTINGS_DOCUMENT).set(settings);
+}
+
+async function podsCreated(): Promise<number> {
+  const state = (await (await fetch(`${stackState().runpod.url}/sim/state`)).json()) as { counters: { podsCreated: number } };
+  return state.counters.podsCreated;
+}
+
+async function simScript(body: object): Promise<void> {
+  const response = await fetch(`${stackState().runpod.url}/sim/script`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  expect(response.status).toBeLessThan(300);
+}
+
+/**
+ * The fleet controller as the watchdog runs it (the stack's tick every 2 s) against the RunPod
+ * simulator, whose pods are a GPU worker and a ComfyUI simulator each. The stack's own two workers
+ * are drained through the same mark the controller uses, so that only fleet pods take work here.
+ */
+describe('the GPU fleet on RunPod', () => {
+  const staticWorkers = () => stackState().workers.map((w) => w.workerId);
+  const users: WebUser[] = [];
+
+  beforeAll(async () => {
+    const db = adminDb();
+    await Promise.all(staticWorkers().map((id) => db.doc(`workers/${id}`).update({ drainRequestedAt: FieldValue.serverTimestamp() })));
+    await eventually('the stack workers acknowledge the drain', async () => {
+      const states = await Promise.all(staticWorkers().map(async (id) => (await db.doc(`workers/${id}`).get()).get('state')));
+      return states.every((state) => state === 'draining');
+    });
+  });
+
+  afterEach(async () => {
+    for (const stop of listeners.splice(0)) stop();
+    await configure({ enabled: false });
+    await fetch(`${stackState().runpod.url}/sim/script`, { method: 'DELETE' }).catch(() => undefined);
+    for (const pod of await fleetPods()) await runpod().terminatePod(pod.id);
+    await eventually('every pod process stopped', async () => stackState().runpod.pods.length === 0, 30_000);
+    const records = await adminDb().collection('workers').get();
+    await Promise.all(records.docs.filter((doc) => doc.id.startsWith(FLEET_POD_PREFIX)).map((doc) => doc.ref.delete()));
+    await adminDb().doc(FLEET_STATE_DOCUMENT).delete();
+  });
+
+  afterAll(async () => {
+    const db = adminDb();
+    await Promise.all(staticWorkers().map((id) => db.doc(`workers/${id}`).update({ drainRequestedAt: FieldValue.delete() })));
+    await Promise.all(users.map((user) => user.close()));
+  });
+
+  async function newUser(): Promise<WebUser> {
+    const user = await signedInUser();
+    users.push(user);
+    return user;
+  }
+
+  it('starts pods for a burst at zero pods, runs the jobs on them, then drains and terminates them after the window', async () => {
+    expect(await fleetPods()).toEqual([]);
+    const createdBefore = await podsCreated();
+    const decisions = watchDecisions();
+    await configure(FLEET);
+    const burst = await Promise.all([1, 2, 3].map(async (i) => (await newUser()).createVideoJob({ prompt: `a fleet burst ${i}`, model: 'animatediff' })));
+
+    const jobs = await Promise.all(burst.map(({ jobId }) => jobWhen(jobId, (job) => job.state === 'succeeded' || job.state === 'failed', 120_000)));
+    // Each job ran on a fleet pod (under prefer-comfyui one that waited past WORKER_WAIT_SECONDS
+    // for a pod to boot could have gone to Replicate instead; here pods boot in seconds).
+    const ran = jobs.map((job) => (job.attempts as Array<{ backend: string; workerId: string | null; outcome: string }>).find((attempt) => attempt.outcome === 'succeeded'));
+    expect(jobs.map((job) => job.state)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    expect(ran.map((attempt) => attempt?.backend)).toEqual(['comfyui', 'comfyui', 'comfyui']);
+    for (const attempt of ran) expect(attempt?.workerId).toMatch(new RegExp(`^${FLEET_POD_PREFIX}`));
+    // Never more than maxPods made, by RunPod's own count.
+    expect((await podsCreated()) - createdBefore).toBe(FLEET.maxPods);
+
+    await eventually('the fleet is back to zero pods', async () => (await fleetPods()).length === 0);
+    decisions.stop();
+    expect(decisions.reasons.some((reason) => reason.includes('scaling up'))).toBe(true);
+    expect(decisions.reasons.some((reason) => reason.includes('scaling down'))).toBe(true);
+    expect(decisions.actions.filter((a) => a.action.startsWith('drain ')).length).toBeGreaterThanOrEqual(1);
+    expect(decisions.actions.every((a) => a.ok)).toBe(true);
+    // Terminated only once drained: no pod went down with an attempt on it.
+    const state = (await adminDb().doc(FLEET_STATE_DOCUMENT).get()).data()!;
+    expect(state).toMatchObject({ enabled: true, current: 0, pendingBoots: 0 });
+    expect(stackState().runpod.pods).toEqual([]);
+  });
+
+  it('falls back to the next GPU type when RunPod has no capacity for the first', async () => {
+    await simScript({ outcome: 'no_capacity', gpuTypeId: RTX_4090, operation: 'createPod', times: 5 });
+    const decisions = watchDecisions();
+    await configure({ ...FLEET, maxPods: 1 });
+    const { jobId } = await (await newUser()).createVideoJob({ prompt: 'a fleet pod on the second GPU type', model: 'animatediff' });
+
+    const job = await jobWhen(jobId, (j) => j.state === 'succeeded' || j.state === 'failed', 120_000);
+    expect(job.state).toBe('succeeded');
+    const pods = await fleetPods();
+    expect(pods.map((pod) => pod.gpu?.id)).toEqual([L40S]);
+    decisions.stop();
+    const create = decisions.actions.find((a) => a.action.startsWith('create '));
+    expect(create).toMatchObject({ ok: true, detail: expect.stringContaining(`on ${L40S} (refused: ${RTX_4090})`) });
+  });
+
+  it('replaces a pod whose worker never registers', async () => {
+    const decisions = watchDecisions();
+    // A template whose worker cannot start (its secret is too short): RunPod still says RUNNING.
+    await configure({ ...FLEET, minPods: 1, maxPods: 1, bootTimeoutSeconds: 5, template: { image: 'ghcr.io/vidgen/gpu-worker:broken', env: { WORKER_SHARED_SECRET: 'too-short' } } });
+    const [broken] = await eventually('a pod is created', async () => {
+      const pods = await fleetPods();
+      return pods.length === 1 && pods;
+    });
+    await eventually('the pod without a worker is replaced', async () => decisions.actions.some((a) => a.action === `replace ${broken!.id}` && a.ok));
+    expect(decisions.actions.find((a) => a.action === `replace ${broken!.id}`)?.detail).toContain('no worker registered within 5 s');
+
+    // The operator fixes the template: the next replacement registers and serves.
+    await configure({ ...FLEET, minPods: 1, maxPods: 1, bootTimeoutSeconds: 5 });
+    const worker = await eventually('a fleet worker registers', async () => {
+      const records = await adminDb().collection('workers').get();
+      return records.docs.find((doc) => doc.id.startsWith(FLEET_POD_PREFIX) && doc.get('state') === 'ready');
+    });
+    const pods = await fleetPods();
+    expect(pods.map((pod) => pod.name)).toEqual([worker.id]);
+    expect(pods.map((pod) => pod.id)).not.toContain(broken!.id);
+    decisions.stop();
+  });
+
+  it('finds a pod a crashed tick created but never recorded, and scales it down like any other', async () => {
+    // What a tick that died between RunPod's create and its write of fleet/state leaves: a pod named
+    // as ours that no fleet/state mentions, and a lease that has run out.
+    await adminDb().doc(FLEET_STATE_DOCUMENT).set({ tickLeaseUntil: new Date(Date.now() - 1000) });
+    const orphan = await runpod().createPod({ name: `${FLEET_POD_PREFIX}orphan`, image: 'ghcr.io/vidgen/gpu-worker:local', gpu: { id: RTX_4090, count: 1 }, env: { WORKER_ID: `${FLEET_POD_PREFIX}orphan` }, ports: ['8000/http'] });
+    const decisions = watchDecisions();
+    await configure({ ...FLEET, scaleDownStabilisationSeconds: 4 });
+
+    await eventually('fleet/state lists the orphan', async () => {
+      const pods = ((await adminDb().doc(FLEET_STATE_DOCUMENT).get()).get('pods') ?? []) as Array<{ id: string }>;
+      return pods.some((pod) => pod.id === orphan.id);
+    });
+    await eventually('the orphan is drained and terminated once idle for the window', async () => (await fleetPods()).length === 0);
+    decisions.stop();
+    // Drained first if its worker had registered, stopped at once if it was still booting: either way terminated by the controller.
+    expect(decisions.actions).toEqual(expect.arrayContaining([expect.objectContaining({ action: `terminate ${orphan.id}`, ok: true })]));
+    expect((await adminDb().doc(`workers/${FLEET_POD_PREFIX}orphan`).get()).exists).toBe(false);
+  });
+});
