@@ -31,8 +31,8 @@ export const FleetPodTemplateSchema = z
       .record(z.string(), z.string(), { error: 'must be a map of names to strings' })
       .optional()
       .describe('Extra environment, nothing secret (secrets belong in the RunPod template).'),
-    ports: z.array(z.string(), { error: 'must be a list like ["8000/http"]' }).optional().describe('Exposed ports; default ["8000/http"].'),
-    diskGb: positive('Container disk in GB; default 20.'),
+    ports: z.array(z.string(), { error: 'must be a list like ["8000/http"]' }).optional().describe('Exposed ports; default the template\'s, or ["8000/http"] with an image.'),
+    diskGb: positive('Container disk in GB; default the template\'s, or 40 with an image.'),
   })
   .strict()
   .refine((template) => template.image !== undefined || template.templateId !== undefined, { error: 'needs image or templateId' });
