@@ -81,10 +81,10 @@ describe('npm run doctor', () => {
       'ok    ttl shards.expiresAt: ACTIVE',
     ]));
     expect(run.lines).toContainEqual(expect.stringMatching(/^ok {4}storage rules: ruleset ruleset-\w+ \(released 2026-01-02T00:00:00Z\) is storage\.rules$/));
-    // One line per check: project, apis, 5 functions, 4 secrets, 2 queues, 5 indexes, bucket, 2 rules,
+    // One line per check: project, apis, 5 functions, 4 secrets, 2 queues, 6 indexes, bucket, 2 rules,
     // 2 lifecycle rules and 5 TTL policies, the functions' account and its 11 grants, the worker's
     // account and its 6, workers, config/limits.
-    expect(run.lines).toHaveLength(1 + 1 + 5 + 4 + 2 + 5 + 1 + 2 + 7 + 12 + 7 + 1 + 1);
+    expect(run.lines).toHaveLength(1 + 1 + 5 + 4 + 2 + 6 + 1 + 2 + 7 + 12 + 7 + 1 + 1);
     expect(run.stdout.trimEnd().split('\n').pop()).toBe('# no FAIL');
     expectReadOnly();
   });
