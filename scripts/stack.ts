@@ -62,6 +62,7 @@ async function main(): Promise<void> {
     ['Local object store', `http://127.0.0.1:${ports.store}`],
     ['Veo (Gemini API) SIMULATOR', `http://127.0.0.1:${ports.veo}`],
     ['Replicate SIMULATOR', `http://127.0.0.1:${ports.replicate}`],
+    ['RunPod SIMULATOR', `${stack.state.runpod.url} (GPU fleet off until config/fleet enables it; docs/runpod-fleet.md)`],
     ...stack.state.workers.flatMap((w): Array<[string, string]> => [
       [`GPU worker ${w.workerId}`, `${w.url} (/health, /health/detailed, /metrics)`],
       ['  ComfyUI SIMULATOR (no GPU)', w.comfyuiUrl],
