@@ -33,6 +33,12 @@ describe('npm run cost-report: fleet spend', () => {
     await firestore.close();
   });
 
+  /** The real script on the unit emulator, in this test's project, with RunPod pointed at the simulator. */
+  const costReport = (args: string[], runpodApiKey: string) =>
+    runCommand(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'scripts', 'cost-report.ts'), ...args, '--project', firestore.app.options.projectId!], {
+      PATH: process.env.PATH ?? '/usr/bin:/bin', FIRESTORE_EMULATOR_HOST: process.env[UNIT_FIRESTORE_ENV]!, RUNPOD_API_KEY: runpodApiKey, RUNPOD_BASE_URL: sim.url,
+    });
+
   it('prints paid pod spend and hours, busy GPU time, utilisation and the Replicate comparison', async () => {
     const runpod = new RunpodClient({ apiKey: API_KEY, baseUrl: sim.url });
     const create = (name: string) => runpod.createPod({ name, image: 'x', gpu: { id: RTX_4090 } });
@@ -63,11 +69,7 @@ describe('npm run cost-report: fleet spend', () => {
       sim.state().billing.filter((span) => span.podId === podId).reduce((sum, span) => sum + ((span.end! - span.start) / 3_600_000) * span.hourlyRate * span.gpuCount, 0);
     const paid = billed(a.id) + billed(d.id) + billed(c.id);
 
-    const run = await runCommand(
-      join(ROOT, 'node_modules', '.bin', 'tsx'),
-      [join(ROOT, 'scripts', 'cost-report.ts'), '--since', new Date(t0 - 60_000).toISOString(), '--until', new Date(t0 + 60_000).toISOString(), '--project', firestore.app.options.projectId!],
-      { PATH: process.env.PATH ?? '/usr/bin:/bin', FIRESTORE_EMULATOR_HOST: process.env[UNIT_FIRESTORE_ENV]!, RUNPOD_API_KEY: API_KEY, RUNPOD_BASE_URL: sim.url },
-    );
+    const run = await costReport(['--since', new Date(t0 - 60_000).toISOString(), '--until', new Date(t0 + 60_000).toISOString()], API_KEY);
     // The Admin SDK warns on stderr that it found no cloud metadata; only a failure's message matters.
     expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({ code: 0, stderr: '' });
     const lines = run.stdout.split('\n');
@@ -90,9 +92,7 @@ describe('npm run cost-report: fleet spend', () => {
   });
 
   it('reads no pod billing with RUNPOD_API_KEY=none', async () => {
-    const run = await runCommand(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'scripts', 'cost-report.ts'), '--since', '1h', '--project', firestore.app.options.projectId!], {
-      PATH: process.env.PATH ?? '/usr/bin:/bin', FIRESTORE_EMULATOR_HOST: process.env[UNIT_FIRESTORE_ENV]!, RUNPOD_API_KEY: 'none', RUNPOD_BASE_URL: sim.url,
-    });
+    const run = await costReport(['--since', '1h'], 'none');
     expect(run.code).toBe(0);
     expect(run.stdout).not.toContain('Fleet pods');
     expect(sim.state().requests).toEqual([]);
