@@ -79,8 +79,14 @@ async function main(): Promise<void> {
   out.push(`This period projects to ${even.projectedVideosPerMonth.toFixed(0)} GPU-tier videos a month: ${even.cheaper === 'pod' ? 'a fixed pod is cheaper' : 'pay-per-run is cheaper'}.`);
   if (key.state === 'on' && window) {
     const runpod = new RunpodClient({ apiKey: key.apiKey, ...(values['runpod-base-url'] ? { baseUrl: values['runpod-base-url'] } : {}) });
-    const { records, known } = await readFleetPods(runpod, db, window);
-    out.push('', ...formatFleetSpend(fleetSpend({ window, records, known, jobs, report, payPerRunUsd: payPerRunFlag, now })));
+    try {
+      const { records, known } = await readFleetPods(runpod, db, window);
+      out.push('', ...formatFleetSpend(fleetSpend({ window, records, known, jobs, report, payPerRunUsd: payPerRunFlag, now })));
+    } catch (error) {
+      // The job figures above still stand; the exit status says the report is incomplete.
+      out.push('', `Fleet pods: could not be read from RunPod: ${(error as Error).message}`);
+      process.exitCode = 1;
+    }
   } else if (key.state === 'unset') {
     out.push('', 'Fleet pods: not read (no RUNPOD_API_KEY or --runpod-api-key; none turns this line off).');
   }

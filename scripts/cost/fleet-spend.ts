@@ -43,7 +43,10 @@ export interface PodSpend {
   podId: string;
   /** null for a pod RunPod no longer lists and `fleet/state` does not name. */
   name: string | null;
+  /** Everything billed: GPU, CPU and disk (a stopped pod's disk keeps costing). */
   usd: number;
+  /** The GPU's part, which buys the pod's GPU time. */
+  gpuUsd: number;
   usdPerHour: number | null;
 }
 
@@ -62,8 +65,11 @@ export interface PodAttribution {
 
 /** Sums the billing records per pod and sorts the pods by name into fleet, unnamed and other. */
 export function attributePodSpend(records: PodBillingRecord[], known: KnownPod[]): PodAttribution {
-  const usdByPod = new Map<string, number>();
-  for (const record of records) usdByPod.set(record.podId, (usdByPod.get(record.podId) ?? 0) + record.totalAmount);
+  const usdByPod = new Map<string, { usd: number; gpuUsd: number }>();
+  for (const record of records) {
+    const sum = usdByPod.get(record.podId) ?? { usd: 0, gpuUsd: 0 };
+    usdByPod.set(record.podId, { usd: sum.usd + record.totalAmount, gpuUsd: sum.gpuUsd + record.gpuAmount });
+  }
   // The first name given wins (callers put RunPod's own list first); the first rate above 0 wins,
   // since a stopped pod shows 0 while an earlier record may still have its rate.
   const names = new Map<string, KnownPod>();
@@ -72,9 +78,9 @@ export function attributePodSpend(records: PodBillingRecord[], known: KnownPod[]
     names.set(pod.id, { id: pod.id, name: seen?.name ?? pod.name, usdPerHour: seen?.usdPerHour || pod.usdPerHour || null });
   }
   const attribution: PodAttribution = { fleet: [], unnamed: [], other: [] };
-  for (const [podId, usd] of [...usdByPod].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [podId, amounts] of [...usdByPod].sort(([a], [b]) => a.localeCompare(b))) {
     const pod = names.get(podId);
-    const spend: PodSpend = { podId, name: pod?.name ?? null, usd, usdPerHour: pod?.usdPerHour ?? null };
+    const spend: PodSpend = { podId, name: pod?.name ?? null, ...amounts, usdPerHour: pod?.usdPerHour ?? null };
     if (!pod) attribution.unnamed.push(spend);
     else if (pod.name.startsWith(FLEET_POD_PREFIX)) attribution.fleet.push(spend);
     else attribution.other.push(spend);
@@ -170,7 +176,7 @@ export interface FleetSpend {
   pods: PodAttribution;
   /** Billed spend of the fleet's pods, unnamed ones included. */
   paidUsd: number;
-  /** Pod hours bought: each pod's spend over its hourly rate, or over {@link estimateUsdPerHour} where RunPod no longer shows it. */
+  /** Pod hours bought: each pod's GPU spend over its hourly rate, or over {@link estimateUsdPerHour} where RunPod no longer shows it. */
   paidHours: number | null;
   /** Hours of pods whose rate is estimated. */
   estimatedHours: number;
@@ -202,12 +208,12 @@ export function fleetSpend(args: {
   const ours = [...pods.fleet, ...pods.unnamed];
   const paidUsd = ours.reduce((sum, pod) => sum + pod.usd, 0);
   const rated = ours.filter((pod) => pod.usdPerHour !== null);
-  const ratedUsd = rated.reduce((sum, pod) => sum + pod.usd, 0);
-  const ratedHours = rated.reduce((sum, pod) => sum + pod.usd / pod.usdPerHour!, 0);
-  const estimateUsdPerHour = ratedHours > 0 ? ratedUsd / ratedHours : work.chargedUsdPerHour;
-  const unratedUsd = paidUsd - ratedUsd;
-  const estimatedHours = unratedUsd > 0 && estimateUsdPerHour ? unratedUsd / estimateUsdPerHour : 0;
-  const paidHours = unratedUsd > 0 && !estimateUsdPerHour ? null : ratedHours + estimatedHours;
+  const ratedGpuUsd = rated.reduce((sum, pod) => sum + pod.gpuUsd, 0);
+  const ratedHours = rated.reduce((sum, pod) => sum + pod.gpuUsd / pod.usdPerHour!, 0);
+  const estimateUsdPerHour = ratedHours > 0 ? ratedGpuUsd / ratedHours : work.chargedUsdPerHour;
+  const unratedGpuUsd = ours.reduce((sum, pod) => sum + pod.gpuUsd, 0) - ratedGpuUsd;
+  const estimatedHours = unratedGpuUsd > 0 && estimateUsdPerHour ? unratedGpuUsd / estimateUsdPerHour : 0;
+  const paidHours = unratedGpuUsd > 0 && !estimateUsdPerHour ? null : ratedHours + estimatedHours;
   const busyHours = work.busySeconds / 3600;
   const replicate = (Object.entries(work.videosByTier) as Array<[Tier, number]>)
     .sort(([a], [b]) => a.localeCompare(b))

@@ -91,6 +91,13 @@ describe('npm run cost-report: fleet spend', () => {
     expect(line('  not counted')).toBe(`  not counted: 1 pod of the account named otherwise, $${billed(notebook.id).toFixed(4)} (notebook)`);
   });
 
+  it('still prints the job figures when RunPod refuses the key, and exits 1', async () => {
+    const run = await costReport(['--since', '1h'], 'rpa_wrong');
+    expect(run.stdout).toMatch(/^Break-even: /m);
+    expect(run.stdout).toMatch(/^Fleet pods: could not be read from RunPod: .*401/m);
+    expect(run.code).toBe(1);
+  });
+
   it('reads no pod billing with RUNPOD_API_KEY=none', async () => {
     const run = await costReport(['--since', '1h'], 'none');
     expect(run.code).toBe(0);

@@ -4,8 +4,8 @@ import { attributePodSpend, billingWindow, fleetSpend, fleetWork, formatFleetSpe
 import { attemptJob } from './support/cost-jobs';
 
 const at = (h: number, m = 0, s = 0) => new Date(Date.UTC(2026, 11, 1, h, m, s));
-const record = (podId: string, hour: number, totalAmount: number): PodBillingRecord => ({
-  podId, startTime: at(hour).toISOString(), endTime: at(hour + 1).toISOString(), totalAmount, gpuAmount: totalAmount, cpuAmount: 0, diskAmount: 0,
+const record = (podId: string, hour: number, gpuAmount: number, diskAmount = 0): PodBillingRecord => ({
+  podId, startTime: at(hour).toISOString(), endTime: at(hour + 1).toISOString(), totalAmount: gpuAmount + diskAmount, gpuAmount, cpuAmount: 0, diskAmount,
 });
 const gpu = (workerId: string, from: Date, to: Date, outcome: 'succeeded' | 'failed' = 'succeeded', tier: 'animatediff' | 'svd' = 'animatediff') =>
   attemptJob({ tier, backend: 'comfyui', workerId, startedAt: from, end: { at: to, outcome, costUsd: 0.01 } });
@@ -33,11 +33,11 @@ describe('attributePodSpend', () => {
       ],
     );
     expect(pods.fleet).toEqual([
-      { podId: 'p-fleet', name: 'vidgen-fleet-a', usd: expect.closeTo(0.66, 10), usdPerHour: 0.44 },
-      { podId: 'p-recorded', name: 'vidgen-fleet-b', usd: 0.86, usdPerHour: 0.86 },
+      { podId: 'p-fleet', name: 'vidgen-fleet-a', usd: expect.closeTo(0.66, 10), gpuUsd: expect.closeTo(0.66, 10), usdPerHour: 0.44 },
+      { podId: 'p-recorded', name: 'vidgen-fleet-b', usd: 0.86, gpuUsd: 0.86, usdPerHour: 0.86 },
     ]);
-    expect(pods.unnamed).toEqual([{ podId: 'p-gone', name: null, usd: 0.3, usdPerHour: null }]);
-    expect(pods.other).toEqual([{ podId: 'p-note', name: 'notebook', usd: 1, usdPerHour: 1 }]);
+    expect(pods.unnamed).toEqual([{ podId: 'p-gone', name: null, usd: 0.3, gpuUsd: 0.3, usdPerHour: null }]);
+    expect(pods.other).toEqual([{ podId: 'p-note', name: 'notebook', usd: 1, gpuUsd: 1, usdPerHour: 1 }]);
   });
 });
 
@@ -88,15 +88,15 @@ describe('fleetSpend', () => {
   it('sets busy GPU time against paid pod hours and prices the same videos on Replicate', () => {
     const spend = fleetSpend({
       window,
-      // Pod a: 4 h at $0.50; a terminated pod without a name or rate: $1 more.
-      records: [0, 1, 2, 3].map((i) => record('p-a', 9 + i, 0.5)).concat(record('p-gone', 9, 1)),
+      // Pod a: 4 h at $0.50, then stopped, its disk billed $0.10; a terminated pod without a name or rate: $1 more.
+      records: [0, 1, 2, 3].map((i) => record('p-a', 9 + i, 0.5)).concat(record('p-a', 13, 0, 0.1), record('p-gone', 9, 1)),
       known: [{ id: 'p-a', name: 'vidgen-fleet-a', usdPerHour: 0.5 }],
       jobs,
       report: aggregateCosts(jobs),
       payPerRunUsd: null,
       now: at(14),
     });
-    expect(spend).toMatchObject({ paidUsd: 3, estimatedHours: 2, estimateUsdPerHour: 0.5, estimateFrom: 'pods', paidHours: 6, busyHours: 1.5, utilisation: 0.25, videos: 2, usdPerVideo: 1.5 });
+    expect(spend).toMatchObject({ paidUsd: 3.1, estimatedHours: 2, estimateUsdPerHour: 0.5, estimateFrom: 'pods', paidHours: 6, busyHours: 1.5, utilisation: 0.25, videos: 2, usdPerVideo: 1.55 });
     expect(spend.replicate).toEqual([
       { tier: 'animatediff', videos: 1, usdPerVideo: 0.25, source: 'measured' },
       { tier: 'svd', videos: 1, usdPerVideo: 0.17, source: 'default' },
@@ -107,9 +107,9 @@ describe('fleetSpend', () => {
     expect(lines).toContain('  utilisation  25% of the paid pod time');
     expect(lines).toContain(`    busy  ${'█'.repeat(10)}${'░'.repeat(30)}  1.50 h`);
     expect(lines).toContain(`    idle  ${'█'.repeat(30)}${'░'.repeat(10)}  4.50 h`);
-    expect(lines).toContain('  videos       2 made on the pods (animatediff 1, svd 1): $1.5000 a video');
-    expect(lines).toContain('  on Replicate $0.4200 for the same videos (animatediff 1 × $0.2500 measured, svd 1 × $0.1700 default): the pods cost $2.5800 more');
-    expect(lines).toContain('  paid         $3.0000 for 6.00 h of pods, 2 pods');
+    expect(lines).toContain('  videos       2 made on the pods (animatediff 1, svd 1): $1.5500 a video');
+    expect(lines).toContain('  on Replicate $0.4200 for the same videos (animatediff 1 × $0.2500 measured, svd 1 × $0.1700 default): the pods cost $2.6800 more');
+    expect(lines).toContain('  paid         $3.1000 for 6.00 h of pods, 2 pods');
     expect(lines).toContain("               2.00 h of it estimated at $0.50/h (the other pods' average): RunPod shows no rate for a stopped or terminated pod");
     expect(lines.find((line) => line.startsWith("  counted as the fleet's"))).toContain('1 pod RunPod no longer lists and fleet/state does not name, $1.0000 (p-gone)');
   });
