@@ -15,7 +15,7 @@ cost by tier and backend (every attempt, whatever its outcome), what was spent o
 succeed, and the break-even between a fixed-price GPU pod and paying per run. The total is the sum of
 the jobs' costUsd.
 With a RunPod API key (RUNPOD_API_KEY or --runpod-api-key; none: off) it also reads the account's pod
-billing (RUNPOD_BASE_URL or --runpod-base-url: another API root, e.g. the simulator's) and prints the
+billing (RUNPOD_API_BASE_URL or --runpod-base-url: another API root, e.g. the simulator's) and prints the
 GPU fleet's paid spend and hours, the GPU time its attempts held, utilisation, cost per video on the
 pods and what the same videos would have cost on Replicate. The period is then widened to whole
 hours (periods up to 3 days) or days, as RunPod bills.`;
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
       'pay-per-run-usd': { type: 'string' },
       project: { type: 'string', default: process.env.GCLOUD_PROJECT ?? 'demo-vidgen' },
       'runpod-api-key': { type: 'string', default: process.env.RUNPOD_API_KEY },
-      'runpod-base-url': { type: 'string', default: process.env.RUNPOD_BASE_URL },
+      'runpod-base-url': { type: 'string', default: process.env.RUNPOD_API_BASE_URL },
       help: { type: 'boolean', default: false },
     },
   });

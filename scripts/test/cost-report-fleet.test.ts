@@ -33,10 +33,10 @@ describe('npm run cost-report: fleet spend', () => {
     await firestore.close();
   });
 
-  /** The real script on the unit emulator, in this test's project, with RunPod pointed at the simulator. */
-  const costReport = (args: string[], runpodApiKey: string) =>
+  /** The real script on the unit emulator, in this test's project, with `env` for RunPod. */
+  const costReport = (args: string[], env: Record<string, string>) =>
     runCommand(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'scripts', 'cost-report.ts'), ...args, '--project', firestore.app.options.projectId!], {
-      PATH: process.env.PATH ?? '/usr/bin:/bin', FIRESTORE_EMULATOR_HOST: process.env[UNIT_FIRESTORE_ENV]!, RUNPOD_API_KEY: runpodApiKey, RUNPOD_BASE_URL: sim.url,
+      PATH: process.env.PATH ?? '/usr/bin:/bin', FIRESTORE_EMULATOR_HOST: process.env[UNIT_FIRESTORE_ENV]!, ...env,
     });
 
   it('prints paid pod spend and hours, busy GPU time, utilisation and the Replicate comparison', async () => {
@@ -69,7 +69,7 @@ describe('npm run cost-report: fleet spend', () => {
       sim.state().billing.filter((span) => span.podId === podId).reduce((sum, span) => sum + ((span.end! - span.start) / 3_600_000) * span.hourlyRate * span.gpuCount, 0);
     const paid = billed(a.id) + billed(d.id) + billed(c.id);
 
-    const run = await costReport(['--since', new Date(t0 - 60_000).toISOString(), '--until', new Date(t0 + 60_000).toISOString()], API_KEY);
+    const run = await costReport(['--since', new Date(t0 - 60_000).toISOString(), '--until', new Date(t0 + 60_000).toISOString()], { RUNPOD_API_KEY: API_KEY, RUNPOD_API_BASE_URL: sim.url });
     // The Admin SDK warns on stderr that it found no cloud metadata; only a failure's message matters.
     expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({ code: 0, stderr: '' });
     const lines = run.stdout.split('\n');
@@ -91,15 +91,15 @@ describe('npm run cost-report: fleet spend', () => {
     expect(line('  not counted')).toBe(`  not counted: 1 pod of the account named otherwise, $${billed(notebook.id).toFixed(4)} (notebook)`);
   });
 
-  it('still prints the job figures when RunPod refuses the key, and exits 1', async () => {
-    const run = await costReport(['--since', '1h'], 'rpa_wrong');
+  it('still prints the job figures when RunPod refuses the key (given as flags), and exits 1', async () => {
+    const run = await costReport(['--since', '1h', '--runpod-api-key', 'rpa_wrong', '--runpod-base-url', sim.url], {});
     expect(run.stdout).toMatch(/^Break-even: /m);
     expect(run.stdout).toMatch(/^Fleet pods: could not be read from RunPod: .*401/m);
     expect(run.code).toBe(1);
   });
 
   it('reads no pod billing with RUNPOD_API_KEY=none', async () => {
-    const run = await costReport(['--since', '1h'], 'none');
+    const run = await costReport(['--since', '1h'], { RUNPOD_API_KEY: 'none', RUNPOD_API_BASE_URL: sim.url });
     expect(run.code).toBe(0);
     expect(run.stdout).not.toContain('Fleet pods');
     expect(sim.state().requests).toEqual([]);
