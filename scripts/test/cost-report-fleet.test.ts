@@ -77,7 +77,7 @@ describe('npm run cost-report: fleet spend', () => {
 
     expect(line('Period widened to whole hours')).not.toBe('');
     const paidLine = /^ {2}paid {9}\$(\d+\.\d{4}) for ([\d.]+) s of pods, 3 pods$/.exec(line('  paid'));
-    const estimateLine = /^ {15}([\d.]+) s of it estimated at \$3600\.00\/h \(the other pods' average\)/.exec(lines[lines.indexOf(line('  paid')) + 1]);
+    const estimateLine = /^ {15}([\d.]+) s of it estimated at \$3600\.00\/h \(the other pods' average\)/.exec(lines[lines.indexOf(line('  paid')) + 1] ?? '');
     expect(paidLine).not.toBeNull();
     expect(Number(paidLine![1])).toBeCloseTo(paid, 4);
     expect(Number(paidLine![2])).toBeCloseTo(paid, 1); // a dollar a second
