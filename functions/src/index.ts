@@ -1,3 +1,4 @@
+import { logger } from 'firebase-functions';
 import { onCall } from 'firebase-functions/v2/https';
 import { onSchedule } from 'firebase-functions/v2/scheduler';
 import { onTaskDispatched } from 'firebase-functions/v2/tasks';
@@ -53,19 +54,20 @@ async function fleetTickNow(): Promise<void> {
   if (controller) await controller.tick();
 }
 
-/** The sweep and the fleet's tick are independent: one failing never keeps the other from running. */
+/** The sweep and the fleet's tick are independent: one failing never keeps the other from running, and each failure is logged. */
 async function watchdogRun(): Promise<void> {
-  const failed = (await Promise.allSettled([sweepNow(), fleetTickNow()])).find((result) => result.status === 'rejected');
-  if (failed) throw failed.reason;
+  const results = await Promise.allSettled([sweepNow(), fleetTickNow()]);
+  const failures = results.flatMap((result, i) => (result.status === 'rejected' ? [{ part: i === 0 ? 'sweep' : 'fleet tick', error: result.reason as Error }] : []));
+  for (const { part, error } of failures) logger.error(`watchdog: the ${part} failed: ${error.message}`, { part, error: error.message });
+  if (failures.length > 0) throw failures[0]!.error;
 }
 
 /** The secrets the watchdog reads: the Replicate token (and the others, which the secrets check reads together), and RunPod's key. */
 const WATCHDOG_SECRETS = [workerSecret, geminiApiKey, replicateApiToken, runpodApiKey];
 
 /**
- * Longer than a fleet tick's RunPod calls (each retried for about a minute at most) and shorter
- * than the tick's lease on fleet/state (3 minutes), so that an invocation the platform ends never
- * leaves a lease another tick would wait out.
+ * Room for a fleet tick's RunPod calls (each at most 2 tries of 10 s), inside the tick's lease on
+ * fleet/state (3 minutes), which it stops acting a minute before.
  */
 const WATCHDOG_TIMEOUT_SECONDS = 150;
 

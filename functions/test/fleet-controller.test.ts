@@ -231,4 +231,47 @@ describe('FleetController', () => {
     expect(pods).toHaveLength(1);
     expect(pods[0]!.id).not.toBe(stuck.id);
   });
+  it('never creates past maxPods, even when the pod it replaces cannot be terminated', async () => {
+    await configure({ ...FLEET, maxPods: 1, bootTimeoutSeconds: 1 });
+    await backlog(1);
+    const stuck = await runpod.createPod({ name: `${FLEET_POD_PREFIX}stuck`, image: 'x', gpu: { id: RTX_4090 } });
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    sim.script({ outcome: 'server_error', operation: 'deletePod', times: 4 });
+
+    const tick = await controller.tick();
+
+    expect(tick.outcomes).toEqual([
+      expect.objectContaining({ action: `replace ${stuck.id}`, ok: false }),
+      { action: 'create', ok: false, detail: '1 pod(s) not created: 1 pod(s) still bill, and maxPods is 1' },
+    ]);
+    expect((await ours()).map((pod) => pod.id)).toEqual([stuck.id]);
+  });
+
+  it('writes nothing when another tick took its lease over while it acted', async () => {
+    await configure({ ...FLEET, scaleUpStep: 1 });
+    await backlog(1);
+    const takeOver = () => firestore.db.doc(FLEET_STATE_DOCUMENT).set({ tickLeaseOwner: 'a later tick', tickLeaseUntil: new Date(Date.now() + 60_000) }, { merge: true });
+    class SlowClient extends RunpodClient {
+      override async createPod(...args: Parameters<RunpodClient['createPod']>) {
+        await takeOver();
+        return super.createPod(...args);
+      }
+    }
+    const overran = new FleetController({ db: firestore.db, runpod: new SlowClient({ apiKey: API_KEY, baseUrl: sim.url }), log });
+
+    await overran.tick();
+
+    expect(await state()).toEqual({ tickLeaseOwner: 'a later tick', tickLeaseUntil: expect.anything() });
+    expect(logged).toContainEqual({ message: expect.stringContaining('lost its lease'), fields: expect.objectContaining({ metric: 'fleet_action_failed' }) });
+  });
+
+  it('creates nothing while the backend policy sends no attempt to pods, and says why', async () => {
+    await configure(FLEET);
+    await backlog(2);
+    const off = new FleetController({ db: firestore.db, runpod, log, offReason: 'BACKEND_POLICY is replicate-only' });
+
+    expect((await off.tick()).decision).toBeNull();
+    expect(await ours()).toEqual([]);
+    expect(await state()).toMatchObject({ enabled: false, reason: 'BACKEND_POLICY is replicate-only' });
+  });
 });

@@ -32,7 +32,7 @@ export interface LocalPodsSpec {
   workerEnv: Record<string, string>;
   /** The pods changed (one came up, went down or had a process restarted). */
   onChange(): void;
-  /** A pod's process died and is being restarted. */
+  /** A pod's process died: it is being restarted, or (after a crash loop) left down, which the pod's record says. */
   onExit(exit: ComponentExit): void;
 }
 
@@ -81,7 +81,15 @@ export class LocalPods implements RunpodPodHooks {
     });
     const pod: LocalPod = { podId: hookPod.id, workerId, url: pair.workerUrl, pid: undefined, comfyuiUrl: pair.comfyuiUrl, comfyuiPid: undefined };
     for (const proc of [pair.comfy, pair.worker]) {
-      proc.onExit = (exit) => spec.onExit(exit);
+      // A pod's crash loop is the pod's problem, as on RunPod (the controller replaces a pod whose
+      // worker stops heartbeating), never the stack's: it is reported, and the stack stays up.
+      proc.onExit = (exit) => {
+        if (exit.outcome === 'fatal') {
+          pod.workerDown = `${exit.component} exited ${exit.restarts} time(s) in a row and was left down`;
+          spec.onChange();
+        }
+        spec.onExit({ ...exit, outcome: 'restarting' });
+      };
       proc.onRestart = () => this.refresh(pod, pair);
     }
     try {
@@ -106,12 +114,14 @@ export class LocalPods implements RunpodPodHooks {
     const entry = this.running.get(hookPod.id);
     if (!entry) return;
     this.running.delete(hookPod.id);
-    await entry.pair.worker.stop();
-    await entry.pair.comfy.stop();
-    this.slots.delete(entry.slot);
-    // A stopped pod keeps its disk; a terminated one loses it.
-    if (reason === 'terminate') rmSync(join(this.spec.stateDir, 'pods', hookPod.id), { recursive: true, force: true });
-    this.spec.onChange();
+    try {
+      await stopPair(entry.pair);
+    } finally {
+      this.slots.delete(entry.slot);
+      // A stopped pod keeps its disk; a terminated one loses it.
+      if (reason === 'terminate') rmSync(join(this.spec.stateDir, 'pods', hookPod.id), { recursive: true, force: true });
+      this.spec.onChange();
+    }
   }
 
   /** The pods whose container is up. */
@@ -124,15 +134,21 @@ export class LocalPods implements RunpodPodHooks {
     const entries = [...this.running.values()];
     this.running.clear();
     this.slots.clear();
-    for (const { pair } of entries) {
-      await pair.worker.stop();
-      await pair.comfy.stop();
-    }
+    await Promise.allSettled(entries.map(({ pair }) => stopPair(pair)));
   }
 
   private refresh(pod: LocalPod, pair: GpuPair): void {
     pod.pid = pair.worker.pid;
     pod.comfyuiPid = pair.comfy.pid;
     this.spec.onChange();
+  }
+}
+
+/** The worker first (it hands back what it runs), then its ComfyUI simulator, whatever the first stop did. */
+async function stopPair(pair: GpuPair): Promise<void> {
+  try {
+    await pair.worker.stop();
+  } finally {
+    await pair.comfy.stop();
   }
 }

@@ -5,7 +5,7 @@ import { chooseFirestoreEmulator, gcloudFirestoreProcess } from './firestore-emu
 import { httpReady, ManagedProcess } from './managed-process';
 import { gpuPair } from './gpu-pair';
 import { LocalPods, type LocalPod } from './fleet-pods';
-import { createRunpodSimulator, type GpuTypeSetting } from '../../provider-sims/src/simulators';
+import { createRunpodSimulator } from '../../provider-sims/src/simulators';
 import { pino } from 'pino';
 import { exitSummary, exitToConsole, type ComponentExit } from './component-exit';
 import { checkPortsFree, stackPortNeeds } from './port-check';
@@ -54,7 +54,6 @@ export interface StackRunpod {
   provisionMs: number;
   /** Time STARTING (image pull, models) before the pod's worker and ComfyUI simulator are started. */
   bootMs: number;
-  gpuTypes?: Record<string, GpuTypeSetting>;
 }
 
 /** The demo's simulated RunPod: a pod provisions for a second and boots for five. */
@@ -262,8 +261,11 @@ export async function startStack(options: StackOptions, onStep: (message: string
   const supervisor = new Supervisor((exit) => report(exit));
   let stopRunpod = async () => undefined;
   const stopAll = async () => {
-    await stopRunpod();
-    await supervisor.stopAll();
+    try {
+      await stopRunpod();
+    } finally {
+      await supervisor.stopAll();
+    }
   };
 
   try {
@@ -398,8 +400,11 @@ export async function startStack(options: StackOptions, onStep: (message: string
       hooks: pods,
     });
     stopRunpod = async () => {
-      await runpod.close();
-      await pods.stopAll();
+      try {
+        await runpod.close();
+      } finally {
+        await pods.stopAll();
+      }
     };
     saveState();
     report = (exit) => {

@@ -21,7 +21,8 @@ const FLEET: FleetSettings = {
   scaleUpStep: 2,
   scaleDownStabilisationSeconds: 6,
   gpuTypeIds: [RTX_4090, L40S],
-  template: { image: 'ghcr.io/vidgen/gpu-worker:local' },
+  // One attempt at a time, as jobsPerPod says.
+  template: { image: 'ghcr.io/vidgen/gpu-worker:local', env: { MAX_CONCURRENT_JOBS: '1' } },
   stopPolicy: 'terminate',
   bootTimeoutSeconds: 60,
 };
@@ -97,9 +98,14 @@ describe('the GPU fleet on RunPod', () => {
   afterEach(async () => {
     for (const stop of listeners.splice(0)) stop();
     await configure({ enabled: false });
+    // A tick that read the settings before the change may still create pods: wait for one that saw it.
+    await eventually('a tick sees the fleet off', async () => {
+      const state = (await adminDb().doc(FLEET_STATE_DOCUMENT).get()).data();
+      return state?.enabled === false && state.tickLeaseUntil === undefined;
+    }, 30_000);
     await fetch(`${stackState().runpod.url}/sim/script`, { method: 'DELETE' }).catch(() => undefined);
     for (const pod of await fleetPods()) await runpod().terminatePod(pod.id);
-    await eventually('every pod process stopped', async () => stackState().runpod.pods.length === 0, 30_000);
+    await eventually('RunPod lists no fleet pod and every pod process stopped', async () => (await fleetPods()).length === 0 && stackState().runpod.pods.length === 0, 30_000);
     const records = await adminDb().collection('workers').get();
     await Promise.all(records.docs.filter((doc) => doc.id.startsWith(FLEET_POD_PREFIX)).map((doc) => doc.ref.delete()));
     await adminDb().doc(FLEET_STATE_DOCUMENT).delete();
@@ -138,9 +144,15 @@ describe('the GPU fleet on RunPod', () => {
     decisions.stop();
     expect(decisions.reasons.some((reason) => reason.includes('scaling up'))).toBe(true);
     expect(decisions.reasons.some((reason) => reason.includes('scaling down'))).toBe(true);
-    expect(decisions.actions.filter((a) => a.action.startsWith('drain ')).length).toBeGreaterThanOrEqual(1);
     expect(decisions.actions.every((a) => a.ok)).toBe(true);
-    // Terminated only once drained: no pod went down with an attempt on it.
+    // Both pods ran jobs, so each was terminated only after its drain: never with an attempt on it.
+    const terminated = decisions.actions.filter((a) => a.action.startsWith('terminate ')).map((a) => a.action.slice('terminate '.length));
+    expect(new Set(terminated).size).toBe(FLEET.maxPods);
+    for (const podId of terminated) {
+      const order = decisions.actions.map((a) => a.action);
+      expect(order.indexOf(`drain ${podId}`)).toBeGreaterThanOrEqual(0);
+      expect(order.indexOf(`drain ${podId}`)).toBeLessThan(order.indexOf(`terminate ${podId}`));
+    }
     const state = (await adminDb().doc(FLEET_STATE_DOCUMENT).get()).data()!;
     expect(state).toMatchObject({ enabled: true, current: 0, pendingBoots: 0 });
     expect(stackState().runpod.pods).toEqual([]);
@@ -172,8 +184,8 @@ describe('the GPU fleet on RunPod', () => {
     await eventually('the pod without a worker is replaced', async () => decisions.actions.some((a) => a.action === `replace ${broken!.id}` && a.ok));
     expect(decisions.actions.find((a) => a.action === `replace ${broken!.id}`)?.detail).toContain('no worker registered within 5 s');
 
-    // The operator fixes the template: the next replacement registers and serves.
-    await configure({ ...FLEET, minPods: 1, maxPods: 1, bootTimeoutSeconds: 5 });
+    // The operator fixes the template: the next replacement registers and serves (given time to boot on a busy machine).
+    await configure({ ...FLEET, minPods: 1, maxPods: 1, bootTimeoutSeconds: 30 });
     const worker = await eventually('a fleet worker registers', async () => {
       const records = await adminDb().collection('workers').get();
       return records.docs.find((doc) => doc.id.startsWith(FLEET_POD_PREFIX) && doc.get('state') === 'ready');
@@ -186,8 +198,7 @@ describe('the GPU fleet on RunPod', () => {
 
   it('finds a pod a crashed tick created but never recorded, and scales it down like any other', async () => {
     // What a tick that died between RunPod's create and its write of fleet/state leaves: a pod named
-    // as ours that no fleet/state mentions, and a lease that has run out.
-    await adminDb().doc(FLEET_STATE_DOCUMENT).set({ tickLeaseUntil: new Date(Date.now() - 1000) });
+    // as ours that no fleet/state mentions.
     const orphan = await runpod().createPod({ name: `${FLEET_POD_PREFIX}orphan`, image: 'ghcr.io/vidgen/gpu-worker:local', gpu: { id: RTX_4090, count: 1 }, env: { WORKER_ID: `${FLEET_POD_PREFIX}orphan` }, ports: ['8000/http'] });
     const decisions = watchDecisions();
     await configure({ ...FLEET, scaleDownStabilisationSeconds: 4 });

@@ -23,9 +23,18 @@ export const FLEET_ACTION_FAILED_METRIC = 'fleet_action_failed';
 
 /**
  * How long a tick holds `fleet/state` against another tick: longer than a tick takes (a few RunPod
- * calls, each retried for at most about a minute), short enough that a tick that died frees it soon.
+ * calls), short enough that a tick that died frees it soon.
  */
-const TICK_LEASE_MS = 3 * 60_000;
+export const TICK_LEASE_MS = 3 * 60_000;
+/**
+ * A tick starts no action later than this before its lease runs out: more than one RunPod call can
+ * take (see {@link FLEET_RUNPOD_CALLS}), so that no action of a tick that overran is still under way
+ * when another tick may claim the lease. An invocation the platform timed out may still run on.
+ */
+const TICK_ACTION_MARGIN_MS = 60_000;
+
+/** How the controller's RunPod client calls: at most 2 tries of 10 s (and a short backoff), well inside the action margin. */
+export const FLEET_RUNPOD_CALLS = { timeoutMs: 10_000, retry: { attempts: 2, maxRetryAfterMs: 10_000 } };
 
 /** The tiers our GPU workers run: their attempts, pending or running, are the demand the fleet serves. */
 const GPU_TIERS = TierSchema.options.filter((tier) => TIER_SPECS[tier].defaultBackend === 'comfyui');
@@ -41,6 +50,17 @@ export interface FleetControllerOptions {
   log?: FleetLog;
   /** A new pod's name; default the fleet prefix and a random suffix. */
   podName?: () => string;
+  /**
+   * Set when nothing the fleet runs can be used (BACKEND_POLICY replicate-only): ticks then only
+   * write this reason to `fleet/state`, as when autoscaling is off, and create nothing.
+   */
+  offReason?: string;
+}
+
+/** This tick's hold on `fleet/state`: its token, and the time after which it starts no action. */
+interface TickLease {
+  owner: string;
+  actUntil: number;
 }
 
 /** What one tick saw, decided and did; no decision while autoscaling is off or another tick is running. */
@@ -75,31 +95,30 @@ export class FleetController {
       this.log.warn(`${FLEET_SETTINGS_DOCUMENT} has fields that were ignored (their defaults apply): ${reading.problems.join('; ')}`, { problems: reading.problems });
     }
     const settings = reading.settings;
-    if (!settings.enabled) {
-      await db.doc(FLEET_STATE_DOCUMENT).set({ enabled: false, reason: `autoscaling is off (${FLEET_SETTINGS_DOCUMENT} enabled is not true)`, settingsProblems: reading.problems, updatedAt: FieldValue.serverTimestamp() }, { merge: true });
+    const off = !settings.enabled ? `autoscaling is off (${FLEET_SETTINGS_DOCUMENT} enabled is not true)` : this.options.offReason;
+    if (off !== undefined) {
+      await db.doc(FLEET_STATE_DOCUMENT).set({ enabled: false, reason: off, settingsProblems: reading.problems, updatedAt: FieldValue.serverTimestamp() }, { merge: true });
       return { settings, decision: null, outcomes: [] };
     }
 
     // Two ticks deciding at once would both create the pods the backlog asks for.
-    if (!(await this.claimTick())) {
+    const lease = await this.claimTick();
+    if (lease === null) {
       this.log.info('Fleet: another tick is running; skipping this one', {});
       return { settings, decision: null, outcomes: [], skipped: true };
     }
     try {
-      return await this.decideAndAct(settings, reading.problems);
+      return await this.decideAndAct(settings, reading.problems, lease);
     } catch (error) {
-      // Frees the lease at once, so the next tick need not wait for it to run out.
+      // Frees the lease at once (if still ours), so the next tick need not wait for it to run out.
       const message = (error as Error).message;
-      await db
-        .doc(FLEET_STATE_DOCUMENT)
-        .set({ tickLeaseUntil: FieldValue.delete(), lastError: { at: new Date(), message }, updatedAt: FieldValue.serverTimestamp() }, { merge: true })
-        .catch(() => undefined);
+      await this.writeIfLeaseHeld(lease, { tickLeaseUntil: FieldValue.delete(), tickLeaseOwner: FieldValue.delete(), lastError: { at: new Date(), message }, updatedAt: FieldValue.serverTimestamp() }, { merge: true }).catch(() => undefined);
       this.log.warn(`Fleet: the tick failed: ${message}`, { metric: FLEET_ACTION_FAILED_METRIC, error: message });
       throw error;
     }
   }
 
-  private async decideAndAct(settings: EffectiveFleetSettings, problems: string[]): Promise<FleetTick> {
+  private async decideAndAct(settings: EffectiveFleetSettings, problems: string[], lease: TickLease): Promise<FleetTick> {
     const { db, runpod } = this.options;
     const jobs = db.collection(COLLECTIONS.jobs);
     const [pods, { workers, readAt }, backlog, running, state] = await Promise.all([
@@ -122,11 +141,20 @@ export class FleetController {
     });
 
     const names = new Map(ours.map((pod) => [pod.id, pod.name]));
+    // Pods that bill for a GPU: whatever the decision says, creates never take them past maxPods
+    // (a terminate that failed leaves its pod billing beside the replacement it asked for).
+    const billing = new Set(ours.filter((pod) => !['TERMINATED', 'EXITED'].includes(pod.status)).map((pod) => pod.id));
     const outcomes: ActionOutcome[] = [];
-    for (const action of decision.actions) outcomes.push(...(await this.carryOut(action, settings, names)));
+    for (const action of decision.actions) {
+      if (Date.now() > lease.actUntil) {
+        outcomes.push({ action: action.kind, ok: false, detail: 'not carried out: the tick ran too long; the next tick decides again' });
+        continue;
+      }
+      outcomes.push(...(await this.carryOut(action, settings, names, billing)));
+    }
     const failures = outcomes.filter((outcome) => !outcome.ok);
 
-    await db.doc(FLEET_STATE_DOCUMENT).set({
+    const written = await this.writeIfLeaseHeld(lease, {
       enabled: true,
       desired: decision.desired,
       wanted: decision.wanted,
@@ -141,6 +169,7 @@ export class FleetController {
       settingsProblems: problems,
       updatedAt: FieldValue.serverTimestamp(),
     });
+    if (!written) this.log.warn('Fleet: this tick lost its lease on fleet/state before it ended; the tick that holds it writes the state', { metric: FLEET_ACTION_FAILED_METRIC, actions: outcomes });
     const fields = { desired: decision.desired, current: decision.current, pendingBoots: decision.pendingBoots, draining: decision.draining, actions: outcomes };
     if (failures.length > 0) this.log.warn(`Fleet: ${decision.reason}; ${failures.length} action(s) failed`, { ...fields, metric: FLEET_ACTION_FAILED_METRIC });
     else this.log.info(`Fleet: ${decision.reason}`, fields);
@@ -148,12 +177,25 @@ export class FleetController {
   }
 
   /** Takes the tick lease on `fleet/state`, unless another tick holds it; the state written at the end of the tick releases it. */
-  private claimTick(): Promise<boolean> {
+  private claimTick(): Promise<TickLease | null> {
     const ref = this.options.db.doc(FLEET_STATE_DOCUMENT);
     return this.options.db.runTransaction(async (transaction) => {
       const held = (await transaction.get(ref)).get('tickLeaseUntil') as Timestamp | undefined;
-      if (held && held.toMillis() > Date.now()) return false;
-      transaction.set(ref, { tickLeaseUntil: new Date(Date.now() + TICK_LEASE_MS) }, { merge: true });
+      const now = Date.now();
+      if (held && held.toMillis() > now) return null;
+      const lease: TickLease = { owner: randomUUID(), actUntil: now + TICK_LEASE_MS - TICK_ACTION_MARGIN_MS };
+      transaction.set(ref, { tickLeaseUntil: new Date(now + TICK_LEASE_MS), tickLeaseOwner: lease.owner }, { merge: true });
+      return lease;
+    });
+  }
+
+  /** Writes `fleet/state` only while this tick still holds the lease: a tick that overran never overwrites the one after it. */
+  private writeIfLeaseHeld(lease: TickLease, data: Record<string, unknown>, options?: { merge: true }): Promise<boolean> {
+    const ref = this.options.db.doc(FLEET_STATE_DOCUMENT);
+    return this.options.db.runTransaction(async (transaction) => {
+      if ((await transaction.get(ref)).get('tickLeaseOwner') !== lease.owner) return false;
+      if (options) transaction.set(ref, data, options);
+      else transaction.set(ref, data);
       return true;
     });
   }
@@ -172,13 +214,17 @@ export class FleetController {
   }
 
   /** Carries out one action; a failure is recorded and the tick goes on with the next action. */
-  private async carryOut(action: FleetAction, settings: EffectiveFleetSettings, names: Map<string, string>): Promise<ActionOutcome[]> {
+  private async carryOut(action: FleetAction, settings: EffectiveFleetSettings, names: Map<string, string>, billing: Set<string>): Promise<ActionOutcome[]> {
     try {
       switch (action.kind) {
-        case 'create':
-          return await this.create(action.count, settings);
+        case 'create': {
+          const room = Math.max(0, settings.maxPods - billing.size);
+          const outcomes = await this.create(Math.min(action.count, room), settings, billing);
+          if (room < action.count) outcomes.push({ action: 'create', ok: false, detail: `${action.count - room} pod(s) not created: ${billing.size} pod(s) still bill, and maxPods is ${settings.maxPods}` });
+          return outcomes;
+        }
         case 'start':
-          return await this.start(action.podId, settings, names);
+          return await this.start(action.podId, settings, names, billing);
         case 'drain':
           await this.workerRef(action.workerId).update({ drainRequestedAt: FieldValue.serverTimestamp() });
           return [{ action: `drain ${action.podId}`, ok: true }];
@@ -187,11 +233,13 @@ export class FleetController {
           return [{ action: `undrain ${action.podId}`, ok: true }];
         case 'stop':
           await this.options.runpod.stopPod(action.podId);
+          billing.delete(action.podId);
           await this.forgetWorker(names.get(action.podId));
           return [{ action: `stop ${action.podId}`, ok: true, detail: action.why }];
         case 'terminate':
         case 'replace':
           await this.terminate(action.podId, names);
+          billing.delete(action.podId);
           return [{ action: `${action.kind} ${action.podId}`, ok: true, detail: action.why }];
       }
     } catch (error) {
@@ -201,7 +249,7 @@ export class FleetController {
   }
 
   /** Creates pods one at a time, each on the first GPU type RunPod can place; stops at the first that cannot be made. */
-  private async create(count: number, settings: EffectiveFleetSettings): Promise<ActionOutcome[]> {
+  private async create(count: number, settings: EffectiveFleetSettings, billing: Set<string>): Promise<ActionOutcome[]> {
     const template = settings.template;
     if (template === null) return [{ action: 'create', ok: false, detail: `${FLEET_SETTINGS_DOCUMENT} has no template` }];
     const outcomes: ActionOutcome[] = [];
@@ -209,6 +257,7 @@ export class FleetController {
       const name = this.podName();
       try {
         const placed = await createPodOnFirstAvailable(this.options.runpod, fleetPodRequest(template, name), settings.gpuTypeIds);
+        billing.add(placed.pod.id);
         const refused = placed.refused.map((r) => r.gpuTypeId);
         outcomes.push({ action: `create ${placed.pod.id}`, ok: true, detail: `${name} on ${placed.gpuTypeId}${refused.length > 0 ? ` (refused: ${refused.join(', ')})` : ''}` });
       } catch (error) {
@@ -220,14 +269,16 @@ export class FleetController {
   }
 
   /** Starts a stopped pod; one whose GPU went to someone else meanwhile is terminated and a new pod created instead. */
-  private async start(podId: string, settings: EffectiveFleetSettings, names: Map<string, string>): Promise<ActionOutcome[]> {
+  private async start(podId: string, settings: EffectiveFleetSettings, names: Map<string, string>, billing: Set<string>): Promise<ActionOutcome[]> {
     try {
+      if (billing.size >= settings.maxPods) return [{ action: `start ${podId}`, ok: false, detail: `not started: ${billing.size} pod(s) still bill, and maxPods is ${settings.maxPods}` }];
       await this.options.runpod.startPod(podId);
+      billing.add(podId);
       return [{ action: `start ${podId}`, ok: true }];
     } catch (error) {
       if (!(error instanceof RunpodCapacityError)) throw error;
       await this.terminate(podId, names);
-      return [{ action: `terminate ${podId}`, ok: true, detail: 'its GPU was taken while it was stopped' }, ...(await this.create(1, settings))];
+      return [{ action: `terminate ${podId}`, ok: true, detail: 'its GPU was taken while it was stopped' }, ...(await this.create(1, settings, billing))];
     }
   }
 
