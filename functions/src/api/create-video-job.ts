@@ -18,6 +18,7 @@ import { describeEnqueueFailure, enqueueAttempt, optimistically, spendLedgerRefs
 import { retentionOf } from '../config';
 import type { Services } from '../services';
 import { callableSettings, parseInput, requireUser } from './callable-errors';
+import { LostCommits } from './lost-commits';
 import { controlledPlan, isAnonymous, reserveOrRefuse, worstCaseMicroUsd } from './spend-gate';
 
 /** Stable field a log-based metric counts: hand-offs to the task queue that failed (README, "Log-based metrics"). */
@@ -72,19 +73,21 @@ export async function createVideoJob(request: CallableRequest<unknown>, services
   const quotaRef = services.jobs.quotaRef(uid);
   const started = Date.now();
   let rounds = 0;
+  const lost = new LostCommits();
   const outcome = await optimistically(async () => {
     rounds += 1;
     // One round trip for everything the decision needs; this machine's clock picks the day's and
     // month's ledgers, and reserveSpend reads them again in the rare case Firestore's clock disagrees.
     const ledgerRefs = spendLedgerRefs(db, uid, new Date());
     const [quota, ...rest] = (await db.getAll(quotaRef, ...(keyRef ? [keyRef] : []), ...ledgerRefs)) as [DocumentSnapshot, ...DocumentSnapshot[]];
+    lost.reread([quota, ...rest]);
     const existing: DocumentSnapshot | undefined = keyRef ? rest.shift() : undefined;
     if (existing?.exists) {
       const record = existing.data() as { jobId: string; requestHash: string };
       if (record.requestHash !== requestHash) {
         throw new HttpsError('failed-precondition', 'idempotencyKey: was already used for a different request; use a new key');
       }
-      return { jobId: record.jobId, created: false };
+      return { jobId: record.jobId, created: false, shards: 0 };
     }
     // A counter per user rather than a query over jobs: a query would have to be repeated and
     // compared at commit, and every worker's progress write touches those jobs.
@@ -105,16 +108,22 @@ export async function createVideoJob(request: CallableRequest<unknown>, services
     if (quota.exists) batch.update(quotaRef, counter, { lastUpdateTime: quota.updateTime! });
     else batch.create(quotaRef, counter);
     if (keyRef) batch.create(keyRef, { ownerUid: uid, jobId: jobRef.id, requestHash, createdAt: now, expiresAt: daysAfter(now, IDEMPOTENCY_RETENTION_DAYS) });
+    lost.conditionalOn([quota, ...(existing ? [existing] : []), ...spend.conditionalOn]);
     await batch.commit();
-    return { jobId: jobRef.id, created: true };
+    return { jobId: jobRef.id, created: true, shards: spend.job.reservation.shards.length };
   }, CREATE_RETRY);
 
   if (outcome.created) {
     // `rounds` and `commitMs` show contention on the user's documents and the month's shards: a round
-    // past the first is a commit that lost to a concurrent one and read again.
-    logger.info('Job created', { jobId: outcome.jobId, uid, plan, rounds, commitMs: Date.now() - started });
+    // past the first is a commit that lost to a concurrent one and read again; `lostOn` names the
+    // documents a concurrent writer had changed under each lost commit; `shards`, how many of the
+    // month's shards the reservation took from.
+    logger.info('Job created', { jobId: outcome.jobId, uid, plan, rounds, lostOn: lost.changed, shards: outcome.shards, commitMs: Date.now() - started });
     try {
+      const handOffStarted = Date.now();
       await enqueueAttempt(services.taskQueues, { jobId: outcome.jobId, attemptIndex: 0, dispatchCount: 0 });
+      // What the hand-off adds to the caller's wait, beside `commitMs`.
+      logger.info('First attempt handed to the queue', { jobId: outcome.jobId, enqueueMs: Date.now() - handOffStarted });
     } catch (error) {
       // The caller still gets its jobId: the job is saved and recoverable (its attempt is pending, and
       // the watchdog re-dispatches a pending attempt whose last hand-off is older than
