@@ -35,7 +35,7 @@ async function monthUsed(ctx: BenchContext): Promise<number> {
 /**
  * What the function logged for each job it created: the time until its commit, how many
  * read-decide-commit rounds that took and what the lost ones lost on, the shards it took from, and
- * the time its first attempt's hand-off to the queue took after the commit.
+ * the time its first attempt's hand-off to the queue took (it runs beside the commit).
  */
 function createdJobsServerSide(ctx: BenchContext, jobIds: readonly string[]): { commitMs: number[]; enqueueMs: number[]; rounds: string; lostOn: string; shards: string } {
   const wanted = new Set(jobIds);
@@ -206,7 +206,7 @@ export async function measureBudgetsLoad(ctx: BenchContext): Promise<SectionResu
           `no-op calls that did not answer not-found: ${noopFailures}; jobs made and cancelled afterwards: ${created.length}`,
           `reserved, inside createVideoJob ("Job created" log lines of ${server.commitMs.length} jobs): until its commit p50 ${ms(p50(server.commitMs))}, p95 ${ms(p95(server.commitMs))}; optimistic rounds ${server.rounds}`,
           `documents a concurrent write had changed under a lost commit: ${server.lostOn}; month shards a reservation took from: ${server.shards}`,
-          `after the commit, the first attempt's hand-off to the task queue (${server.enqueueMs.length} jobs): p50 ${ms(p50(server.enqueueMs))}, p95 ${ms(p95(server.enqueueMs))}`,
+          `the first attempt's hand-off to the task queue, beside the commit (${server.enqueueMs.length} jobs): p50 ${ms(p50(server.enqueueMs))}, p95 ${ms(p95(server.enqueueMs))}`,
         ],
       },
     ],
