@@ -81,6 +81,8 @@ describe('createVideoJob: quota and idempotency', () => {
     for (const outcome of outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected')) expect(outcome.reason).toMatchObject({ code: 'resource-exhausted' });
     expect(await jobsOf(uid)).toHaveLength(LIMIT);
     expect(await active(uid)).toBe(LIMIT);
+    // Each job's first attempt was handed to the queue once, whichever round created it.
+    for (const job of await jobsOf(uid)) expect(t.queue.forJob(job.id)).toHaveLength(1);
   });
 
   it('still answers with the job when the queue refuses its first attempt: the job is saved and waits for the watchdog', async () => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { HttpsError } from 'firebase-functions/v2/https';
 import { attemptTaskId, type BackendPolicy } from '@vidgen/contract';
 import { ANIMATEDIFF_SIM_VERSION, createReplicateSimulator, type ReplicateSimulator } from '../../provider-sims/src/simulators';
@@ -40,7 +41,7 @@ describe('runAttempt: backend choice and dispatch', () => {
   });
 
   function options(overrides: Partial<PlaceAttemptOptions> & { policy?: BackendPolicy } = {}): PlaceAttemptOptions {
-    return { workerSecret: SECRET, workerWaitMs: 60_000, workerRequestTimeoutMs: 2000, policy: 'prefer-comfyui', veo: null, replicate: null, ...overrides };
+    return { workerSecret: SECRET, workerWaitMs: 60_000, workerRequestTimeoutMs: 2000, policy: 'prefer-comfyui', veo: null, replicate: null, newJobWaitMs: 200, ...overrides };
   }
 
   const replicate = () =>
@@ -172,6 +173,30 @@ describe('runAttempt: backend choice and dispatch', () => {
 
     expect(sim.state().predictions).toHaveLength(created + 1);
     expect(await t.services.jobs.get(jobId)).toMatchObject({ state: 'succeeded', attempts: [expect.objectContaining({ providerJobId: prediction.id, outcome: 'succeeded' })] });
+  });
+
+  it('waits for the job of a first attempt whose task arrived before the job was committed, then offers it', async () => {
+    await worker('free', 202);
+    const data = (await t.services.jobs.ref(await seedJob(t.services, { plan: ['animatediff'] })).get()).data()!;
+    const jobId = `job-${randomUUID()}`;
+
+    const placing = placeAttempt({ jobId, attemptIndex: 0 }, t.services, options({ newJobWaitMs: 10_000 }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await t.services.jobs.ref(jobId).set(data);
+    await placing;
+
+    expect(seen).toEqual([{ workerId: 'free', body: { jobId, attemptIndex: 0, tier: 'animatediff' }, signed: true }]);
+  });
+
+  it('gives up on a first attempt\'s job that is never committed after the wait, and does not wait for a later attempt\'s', async () => {
+    await worker('free', 202);
+    let started = Date.now();
+    await placeAttempt({ jobId: `job-${randomUUID()}`, attemptIndex: 0 }, t.services, options({ newJobWaitMs: 700 }));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(700);
+    started = Date.now();
+    await placeAttempt({ jobId: `job-${randomUUID()}`, attemptIndex: 1 }, t.services, options({ newJobWaitMs: 60_000 }));
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(seen).toEqual([]);
   });
 
   it('ignores a duplicate delivery while the attempt\'s lease is live, and a task for another attempt or malformed', async () => {

@@ -32,12 +32,24 @@ async function monthUsed(ctx: BenchContext): Promise<number> {
   return shards.reduce((sum, s) => sum + Number(s.get('reservedMicroUsd') ?? 0) + Number(s.get('spentMicroUsd') ?? 0), 0);
 }
 
-/** What the function logged for each job it created: the time until its commit, and how many read-decide-commit rounds that took. */
-function createdJobsServerSide(ctx: BenchContext, jobIds: readonly string[]): { commitMs: number[]; rounds: string } {
+/**
+ * What the function logged for each job it created: the time until its commit, how many
+ * read-decide-commit rounds that took and what the lost ones lost on, the shards it took from, and
+ * the time its first attempt's hand-off to the queue took (it runs beside the commit).
+ */
+function createdJobsServerSide(ctx: BenchContext, jobIds: readonly string[]): { commitMs: number[]; enqueueMs: number[]; rounds: string; lostOn: string; shards: string } {
   const wanted = new Set(jobIds);
   const commitMs: number[] = [];
+  const enqueueMs: number[] = [];
   const roundCounts = new Map<number, number>();
+  const lostOn = new Map<string, number>();
+  const shardCounts = new Map<number, number>();
   for (const { text } of ctx.tail.lines) {
+    if (text.includes('"First attempt handed to the queue"')) {
+      const handOff = Number(/"enqueueMs":(\d+)/.exec(text)?.[1]);
+      if (wanted.has(/"jobId":"([^"]+)"/.exec(text)?.[1] ?? '') && Number.isFinite(handOff)) enqueueMs.push(handOff);
+      continue;
+    }
     if (!text.includes('"Job created"')) continue;
     const jobId = /"jobId":"([^"]+)"/.exec(text)?.[1];
     const commit = Number(/"commitMs":(\d+)/.exec(text)?.[1]);
@@ -45,9 +57,18 @@ function createdJobsServerSide(ctx: BenchContext, jobIds: readonly string[]): { 
     if (!jobId || !wanted.has(jobId) || !Number.isFinite(commit) || !Number.isFinite(rounds)) continue;
     commitMs.push(commit);
     roundCounts.set(rounds, (roundCounts.get(rounds) ?? 0) + 1);
+    for (const kind of JSON.parse(/"lostOn":(\[[^\]]*\])/.exec(text)?.[1] ?? '[]') as string[]) lostOn.set(kind, (lostOn.get(kind) ?? 0) + 1);
+    const shards = Number(/"shards":(\d+)/.exec(text)?.[1]);
+    if (Number.isFinite(shards)) shardCounts.set(shards, (shardCounts.get(shards) ?? 0) + 1);
   }
   const rounds = [...roundCounts].sort((a, b) => a[0] - b[0]).map(([n, count]) => `${n}: ${count} jobs`).join(', ') || 'none logged';
-  return { commitMs, rounds };
+  return {
+    commitMs,
+    enqueueMs,
+    rounds,
+    lostOn: [...lostOn].sort((a, b) => b[1] - a[1]).map(([kind, count]) => `${kind} ${count}`).join(', ') || 'no commit lost',
+    shards: [...shardCounts].sort((a, b) => a[0] - b[0]).map(([n, count]) => `${n}: ${count} jobs`).join(', ') || 'none logged',
+  };
 }
 
 /**
@@ -184,6 +205,8 @@ export async function measureBudgetsLoad(ctx: BenchContext): Promise<SectionResu
           `month's ledger after the burst: $${(usedAfter / 1e6).toFixed(2)} reserved and spent, budget $${budgetUsd}: ${withinBudget ? 'within' : 'OVER'}`,
           `no-op calls that did not answer not-found: ${noopFailures}; jobs made and cancelled afterwards: ${created.length}`,
           `reserved, inside createVideoJob ("Job created" log lines of ${server.commitMs.length} jobs): until its commit p50 ${ms(p50(server.commitMs))}, p95 ${ms(p95(server.commitMs))}; optimistic rounds ${server.rounds}`,
+          `documents a concurrent write had changed under a lost commit: ${server.lostOn}; month shards a reservation took from: ${server.shards}`,
+          `the first attempt's hand-off to the task queue, beside the commit (${server.enqueueMs.length} jobs): p50 ${ms(p50(server.enqueueMs))}, p95 ${ms(p95(server.enqueueMs))}`,
         ],
       },
     ],

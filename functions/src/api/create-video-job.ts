@@ -18,6 +18,7 @@ import { describeEnqueueFailure, enqueueAttempt, optimistically, spendLedgerRefs
 import { retentionOf } from '../config';
 import type { Services } from '../services';
 import { callableSettings, parseInput, requireUser } from './callable-errors';
+import { LostCommits } from './lost-commits';
 import { controlledPlan, isAnonymous, reserveOrRefuse, worstCaseMicroUsd } from './spend-gate';
 
 /** Stable field a log-based metric counts: hand-offs to the task queue that failed (README, "Log-based metrics"). */
@@ -28,6 +29,20 @@ export const ENQUEUE_FAILED_METRIC = 'enqueue_failed';
  * rounds as a burst of one user's calls could need, each a read and a commit.
  */
 const CREATE_RETRY = { maxTries: 30, baseDelayMs: 10, maxDelayMs: 400 };
+
+/** How a first attempt's hand-off to the queue went, and how long it took. */
+type HandOff = { enqueued: true; enqueueMs: number } | { enqueued: false; enqueueMs: number; error: unknown };
+
+/** Hands a job's first attempt to the queue; never rejects, so it can run beside the commit and be awaited after it. */
+async function handOffFirstAttempt(services: Services, jobId: string): Promise<HandOff> {
+  const started = Date.now();
+  try {
+    await enqueueAttempt(services.taskQueues, { jobId, attemptIndex: 0, dispatchCount: 0 });
+    return { enqueued: true, enqueueMs: Date.now() - started };
+  } catch (error) {
+    return { enqueued: false, enqueueMs: Date.now() - started, error };
+  }
+}
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
@@ -46,7 +61,7 @@ function planOrRefuse(request: CreateVideoJobRequest, uid: string, veoModel: str
 /**
  * Validates the request, applies the live controls of `config/limits`, creates `jobs/{jobId}`
  * (queued) in one atomic commit with the per-user limit, the idempotency record and the job's
- * budget reservation, then hands the first attempt to the task queue.
+ * budget reservation, and hands the first attempt to the task queue while that commit is in flight.
  */
 export async function createVideoJob(request: CallableRequest<unknown>, services: Services): Promise<CreateVideoJobResponse> {
   const config = callableSettings('createVideoJob');
@@ -70,21 +85,27 @@ export async function createVideoJob(request: CallableRequest<unknown>, services
   // creates fail if someone else made the record first); a loser reads again. No lock is held, so
   // concurrent calls of one user, and the job ends that decrement the counter, never wait on one another.
   const quotaRef = services.jobs.quotaRef(uid);
+  // One id for every round, so that the first attempt's task, handed to the queue beside the first
+  // commit, names the job whichever round creates it.
+  const jobRef = jobs.doc();
+  let handOff: Promise<HandOff> | null = null;
   const started = Date.now();
   let rounds = 0;
+  const lost = new LostCommits();
   const outcome = await optimistically(async () => {
     rounds += 1;
     // One round trip for everything the decision needs; this machine's clock picks the day's and
     // month's ledgers, and reserveSpend reads them again in the rare case Firestore's clock disagrees.
     const ledgerRefs = spendLedgerRefs(db, uid, new Date());
     const [quota, ...rest] = (await db.getAll(quotaRef, ...(keyRef ? [keyRef] : []), ...ledgerRefs)) as [DocumentSnapshot, ...DocumentSnapshot[]];
+    lost.reread([quota, ...rest]);
     const existing: DocumentSnapshot | undefined = keyRef ? rest.shift() : undefined;
     if (existing?.exists) {
       const record = existing.data() as { jobId: string; requestHash: string };
       if (record.requestHash !== requestHash) {
         throw new HttpsError('failed-precondition', 'idempotencyKey: was already used for a different request; use a new key');
       }
-      return { jobId: record.jobId, created: false };
+      return { jobId: record.jobId, created: false, shards: 0, commitMs: 0 };
     }
     // A counter per user rather than a query over jobs: a query would have to be repeated and
     // compared at commit, and every worker's progress write touches those jobs.
@@ -96,7 +117,6 @@ export async function createVideoJob(request: CallableRequest<unknown>, services
     const now = quota.readTime.toDate();
     // The rate and the budgets; refused, nothing is written.
     const spend = await reserveOrRefuse(db, { uid, anonymous, limits, amountMicroUsd: worstCase, now, read: rest });
-    const jobRef = jobs.doc();
     const { job } = createJob({ ownerUid: uid, request: input, plan, now, retentionDays: retentionOf(config) });
     const batch = db.batch();
     batch.create(jobRef, { ...job, ...spend.job });
@@ -105,17 +125,27 @@ export async function createVideoJob(request: CallableRequest<unknown>, services
     if (quota.exists) batch.update(quotaRef, counter, { lastUpdateTime: quota.updateTime! });
     else batch.create(quotaRef, counter);
     if (keyRef) batch.create(keyRef, { ownerUid: uid, jobId: jobRef.id, requestHash, createdAt: now, expiresAt: daysAfter(now, IDEMPOTENCY_RETENTION_DAYS) });
+    lost.conditionalOn([quota, ...(existing ? [existing] : []), ...spend.conditionalOn]);
+    // The caller waits for the slower of the two, not for both in turn. The task may arrive before
+    // the job: runAttempt waits a while for a first attempt's job (see placeAttempt); a task whose
+    // job is never created (a later round refused, or found the key's job) finds nothing to do.
+    handOff ??= handOffFirstAttempt(services, jobRef.id);
     await batch.commit();
-    return { jobId: jobRef.id, created: true };
-  }, CREATE_RETRY);
+    return { jobId: jobRef.id, created: true, shards: spend.job.reservation.shards.length, commitMs: Date.now() - started };
+  }, CREATE_RETRY).finally(() => handOff);
 
   if (outcome.created) {
     // `rounds` and `commitMs` show contention on the user's documents and the month's shards: a round
-    // past the first is a commit that lost to a concurrent one and read again.
-    logger.info('Job created', { jobId: outcome.jobId, uid, plan, rounds, commitMs: Date.now() - started });
-    try {
-      await enqueueAttempt(services.taskQueues, { jobId: outcome.jobId, attemptIndex: 0, dispatchCount: 0 });
-    } catch (error) {
+    // past the first is a commit that lost to a concurrent one and read again; `lostOn` names the
+    // documents a concurrent writer had changed under each lost commit; `shards`, how many of the
+    // month's shards the reservation took from.
+    logger.info('Job created', { jobId: outcome.jobId, uid, plan, rounds, lostOn: lost.changed, shards: outcome.shards, commitMs: outcome.commitMs });
+    const handedOff = await handOff!;
+    if (handedOff.enqueued) {
+      // How long the hand-off took, beside the commit: the caller waited for the slower.
+      logger.info('First attempt handed to the queue', { jobId: outcome.jobId, enqueueMs: handedOff.enqueueMs });
+    } else {
+      const { error } = handedOff;
       // The caller still gets its jobId: the job is saved and recoverable (its attempt is pending, and
       // the watchdog re-dispatches a pending attempt whose last hand-off is older than
       // WORKER_WAIT_SECONDS + 60 s; a worker with room pulls a ComfyUI attempt sooner). Throwing would

@@ -8,6 +8,7 @@ import {
   RunAttemptTaskSchema,
   type Attempt,
   type BackendPolicy,
+  type Job,
   type WorkerRecord,
 } from '@vidgen/contract';
 import { followUp } from '@vidgen/runner';
@@ -27,6 +28,27 @@ export interface PlaceAttemptOptions {
   veo: VeoProvider | null;
   /** Null when no Replicate token is configured. */
   replicate: ReplicateProvider | null;
+  /** How long a first attempt's task waits for its job to be committed; {@link NEW_JOB_WAIT_MS} unless set (tests). */
+  newJobWaitMs?: number;
+}
+
+/**
+ * createVideoJob hands a job's first attempt to the queue while it commits the job, so that task can
+ * arrive before its job does. It reads again for this long before taking the job for one that was
+ * never created (a creation refused after the hand-off); a job committed later still is not lost:
+ * its attempt stays pending for a pulling worker or the watchdog's re-dispatch.
+ */
+export const NEW_JOB_WAIT_MS = 10_000;
+
+/** The job, read again with growing pauses while it does not exist yet and it may still be committed. */
+async function jobOnceCommitted(services: Services, jobId: string, attemptIndex: number, waitMs: number): Promise<Job | null> {
+  const deadline = Date.now() + (attemptIndex === 0 ? waitMs : 0);
+  let job = await services.jobs.get(jobId);
+  for (let pauseMs = 50; !job && Date.now() < deadline; pauseMs = Math.min(pauseMs * 2, 1000)) {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(pauseMs, deadline - Date.now())));
+    job = await services.jobs.get(jobId);
+  }
+  return job;
 }
 
 /**
@@ -42,7 +64,7 @@ export async function placeAttempt(data: unknown, services: Services, options: P
     return;
   }
   const { jobId, attemptIndex } = parsed.data;
-  const job = await services.jobs.get(jobId);
+  const job = await jobOnceCommitted(services, jobId, attemptIndex, options.newJobWaitMs ?? NEW_JOB_WAIT_MS);
   const attempt = job?.attempt;
   if (!job || isTerminal(job.state) || !attempt || attempt.index !== attemptIndex) {
     logger.info('Nothing to do for this task', { jobId, attemptIndex, state: job?.state, current: attempt?.index });

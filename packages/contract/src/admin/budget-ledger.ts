@@ -73,6 +73,8 @@ export interface SpendReservation {
   job: { reservedUsd: number; reservation: Reservation };
   /** Adds the ledger writes to the batch that creates the job, each conditional on the ledger document as read. */
   addTo(batch: WriteBatch): void;
+  /** The ledger documents as read that those writes are conditional on. */
+  conditionalOn: DocumentSnapshot[];
 }
 
 export interface ReserveArgs {
@@ -154,6 +156,7 @@ export async function reserveSpend(db: Firestore, args: ReserveArgs): Promise<Sp
   const reservation: Reservation = { day, month, shards: takes };
   return {
     job: { reservedUsd: toUsd(amountMicroUsd), reservation },
+    conditionalOn: [user!, userDay!, ...takes.map((take) => shards[take.shard]!)],
     addTo(batch) {
       const rateExpiresAt = daysAfter(now, RATE_WINDOW_RETENTION_DAYS);
       writeOver(batch, user!, { ownerUid: uid, anonymous: args.anonymous, recentCreations: creations, updatedAt: now, expiresAt: rateExpiresAt });
