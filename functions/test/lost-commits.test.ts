@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { documentKind, LostCommits } from '../src/api/lost-commits';
 import { unitFirestore, type UnitFirestore } from '../../test/support/unit-firestore';
 
+jest.setTimeout(20_000);
+
 /** LostCommits on the Firestore emulator: after a lost commit, the next round's reads name what changed. */
 describe('LostCommits', () => {
   let firestore: UnitFirestore;
