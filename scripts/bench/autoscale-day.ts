@@ -48,6 +48,23 @@ interface BilledSpan {
   end: number | null;
 }
 
+async function billedSpans(ctx: BenchContext): Promise<BilledSpan[]> {
+  return ((await (await fetch(`${ctx.state.runpod.url}/sim/state`)).json()) as { billing: BilledSpan[] }).billing;
+}
+
+/**
+ * Waits until RunPod bills no pod created since `since`: the fleet has stopped or terminated them
+ * all. Asked of the simulator once a second, since a busy machine can delay the tick that would
+ * show it in `fleet/state` by longer than the wait.
+ */
+async function noPodBilled(ctx: BenchContext, since: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await billedSpans(ctx)).some((span) => span.start >= since && span.end === null)) {
+    if (Date.now() > deadline) throw new Error(`the fleet still had pods billed ${timeoutMs / 1000} s after the last job ended`);
+    await sleep(1000);
+  }
+}
+
 export function runpodClient(ctx: BenchContext): RunpodClient {
   return new RunpodClient({ apiKey: LOCAL_SECRETS.RUNPOD_API_KEY, baseUrl: ctx.state.runpod.url });
 }
@@ -150,7 +167,6 @@ class DayWatch {
   readonly decisions = new Map<number, RecordedDecision>();
   readonly podNames = new Map<string, string>();
   readonly workers = new Map<string, { registeredAt: number; drainAt: number | null }>();
-  fleetPods = 0;
   private readonly stops: Array<() => void> = [];
   private readonly waiters = new Set<() => void>();
 
@@ -166,7 +182,6 @@ class DayWatch {
         if (decision && decidedAt !== null) this.decisions.set(decidedAt, { at: decidedAt, actions: decision.actions });
         const pods = (snapshot.get('pods') ?? []) as Array<{ id: string; name: string }>;
         for (const pod of pods) this.podNames.set(pod.id, pod.name);
-        this.fleetPods = snapshot.exists ? pods.length : 0;
         this.notify();
       }),
       db.collection('workers').onSnapshot((snapshot) => {
@@ -259,13 +274,13 @@ export async function runDay(ctx: BenchContext, options: DayOptions): Promise<Da
       for (; ended < now; ended += 1) options.onJobEnd?.();
       return now === total;
     }, `${total} jobs ended`, 300_000);
-    if (options.untilNoPods) await watch.until(() => watch.fleetPods === 0, 'the fleet back to no pods', 120_000);
+    if (options.untilNoPods) await noPodBilled(ctx, start, 180_000);
     const end = Date.now();
-    const billed = ((await (await fetch(`${ctx.state.runpod.url}/sim/state`)).json()) as { billing: BilledSpan[] }).billing;
+    const billed = await billedSpans(ctx);
     const pods = billed
-      .filter((span) => watch.podNames.has(span.podId) && (span.end === null || span.end > start))
+      .filter((span) => span.start >= start || (watch.podNames.has(span.podId) && (span.end === null || span.end > start)))
       .map((span) => {
-        const name = watch.podNames.get(span.podId) as string;
+        const name = watch.podNames.get(span.podId) ?? span.podId;
         const worker = watch.workers.get(name);
         return { podId: span.podId, name, billedFrom: span.start, billedUntil: span.end, registeredAt: worker?.registeredAt ?? null, drainAt: worker?.drainAt ?? null };
       });
