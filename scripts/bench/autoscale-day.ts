@@ -65,7 +65,7 @@ async function noPodBilled(ctx: BenchContext, since: number, timeoutMs: number):
   }
 }
 
-export function runpodClient(ctx: BenchContext): RunpodClient {
+function runpodClient(ctx: BenchContext): RunpodClient {
   return new RunpodClient({ apiKey: LOCAL_SECRETS.RUNPOD_API_KEY, baseUrl: ctx.state.runpod.url });
 }
 
