@@ -82,13 +82,16 @@ export function escapeXml(text: string): string {
 
 const fixed = (n: number) => (Math.round(n * 10) / 10).toString();
 
-function panelSvg(panel: TimelinePanel, top: number): string {
+/** The highest count the panel draws: the top of its stack or of a line. */
+export function panelPeak(panel: TimelinePanel): number {
+  const times = changeTimes([...panel.stacked, ...panel.lines], panel.from, panel.to);
+  return Math.max(0, ...times.map((t) => panel.stacked.reduce((sum, s) => sum + valueAt(s, t), 0)), ...times.flatMap((t) => panel.lines.map((s) => valueAt(s, t))));
+}
+
+function panelSvg(panel: TimelinePanel, top: number, peak: number): string {
   const plotWidth = WIDTH - LEFT - RIGHT;
   const plotHeight = PANEL_HEIGHT - 50;
   const span = Math.max(1, panel.to - panel.from);
-  const everything = [...panel.stacked, ...panel.lines];
-  const times = changeTimes(everything, panel.from, panel.to);
-  const peak = Math.max(1, ...times.map((t) => panel.stacked.reduce((sum, s) => sum + valueAt(s, t), 0)), ...times.flatMap((t) => panel.lines.map((s) => valueAt(s, t))));
   const yStep = tickStep(peak, 6);
   const yMax = Math.ceil(peak / yStep) * yStep;
   const x = (t: number) => LEFT + ((t - panel.from) / span) * plotWidth;
@@ -131,10 +134,11 @@ function panelSvg(panel: TimelinePanel, top: number): string {
   return parts.join('\n');
 }
 
-/** The panels one under the other, sharing a title and a footnote. */
+/** The panels one under the other, on one count axis, sharing a title and a footnote. */
 export function timelineSvg(title: string, panels: readonly TimelinePanel[], footnote = ''): string {
   const height = TOP + panels.length * (PANEL_HEIGHT + GAP) + 10;
-  const body = panels.map((panel, i) => panelSvg(panel, TOP + 30 + i * (PANEL_HEIGHT + GAP))).join('\n');
+  const peak = Math.max(1, ...panels.map(panelPeak));
+  const body = panels.map((panel, i) => panelSvg(panel, TOP + 30 + i * (PANEL_HEIGHT + GAP), peak)).join('\n');
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif">`,
     `<rect width="${WIDTH}" height="${height}" fill="white"/>`,

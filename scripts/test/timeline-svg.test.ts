@@ -1,4 +1,4 @@
-import { changeTimes, escapeXml, stackOutline, stepLine, tickStep, timelineSvg, valueAt, type StepSeries, type TimelinePanel } from '../bench/timeline-svg';
+import { changeTimes, escapeXml, panelPeak, stackOutline, stepLine, tickStep, timelineSvg, valueAt, type StepSeries, type TimelinePanel } from '../bench/timeline-svg';
 
 const ready: StepSeries = { label: 'pods ready', color: '#4caf50', points: [{ at: 10, value: 2 }, { at: 30, value: 1 }, { at: 40, value: 0 }] };
 const booting: StepSeries = { label: 'pods booting', color: '#ff9800', points: [{ at: 0, value: 2 }, { at: 10, value: 0 }] };
@@ -34,6 +34,13 @@ describe('step series', () => {
       [0, 2], [10, 2], [10, 2], [20, 2],
       [20, 2], [10, 2], [10, 0], [0, 0],
     ]);
+  });
+});
+
+describe('panelPeak', () => {
+  it('is the highest of the stack\'s top and the lines, so that panels can share a count axis', () => {
+    expect(panelPeak({ title: 'p', from: 0, to: 40, stacked: [ready, booting], lines: [backlog] })).toBe(4);
+    expect(panelPeak({ title: 'p', from: 0, to: 40, stacked: [ready, booting], lines: [] })).toBe(2);
   });
 });
 
