@@ -6,6 +6,7 @@ import { getFirestore } from 'firebase-admin/firestore';
 import { startStack, type Stack } from './stack/stack';
 import { BENCH_OPTIONS } from './bench/bench-stack';
 import type { BenchContext, SectionResult } from './bench/context';
+import { measureAutoscale } from './bench/autoscale';
 import { measureBudgetsLoad } from './bench/budgets-load';
 import { measureCallableLoad } from './bench/callable-load';
 import { emulatorEnvOverrides } from './bench/config-check';
@@ -24,8 +25,9 @@ import { ms } from './bench/stats';
 /**
  * `npm run bench`: starts its own local stack (project demo-vidgen-bench, ports +40000, one worker),
  * measures orchestration overhead, GPU idle gaps, progress latency, writes per job, worker memory on
- * a big output, the callable under load, the budgets under load and a soak of 300 jobs (what the worker keeps
- * and leaves behind), prints each figure beside its target, writes the
+ * a big output, the callable under load, the budgets under load, a soak of 300 jobs (what the worker keeps
+ * and leaves behind) and the GPU fleet's autoscaling over a scripted day (on the stack's RunPod
+ * simulator; its timeline is drawn to .stack/bench/autoscale-timeline.svg), prints each figure beside its target, writes the
  * summary to .stack/bench/last-run.md and stops the stack (also on Ctrl-C). A missed target is
  * reported, not an error: the exit code is 0 unless the stack cannot start.
  *
@@ -41,11 +43,13 @@ const SECTIONS: Array<{ key: string; title: string; repeat: boolean; run: (ctx: 
   { key: '6', title: '6. Callable under load', repeat: true, run: measureCallableLoad },
   { key: '7', title: '7. Budgets under load', repeat: true, run: measureBudgetsLoad },
   { key: 'soak', title: 'Soak: 300 jobs through one worker', repeat: false, run: measureSoak },
+  { key: 'autoscale', title: 'Autoscale: a scripted day on RunPod pods', repeat: false, run: measureAutoscale },
 ];
 
-const USAGE = `Usage: npm run bench [-- --only 1,2,3,5,6,7,soak] [-- --runs 3]
+const USAGE = `Usage: npm run bench [-- --only 1,2,3,5,6,7,soak,autoscale] [-- --runs 3]
 Starts its own stack (ports +40000), runs the sections (all by default; 3 covers figures 3 and 4;
-soak runs 300 jobs through the worker and checks what they leave behind),
+soak runs 300 jobs through the worker and checks what they leave behind; autoscale runs a scripted
+day on RunPod pods, scaling and then with a fixed fleet, and draws .stack/bench/autoscale-timeline.svg),
 the timed ones (1, 2, 6, 7) --runs times each (default 3: median and spread), prints each figure beside
 its target, and writes the summary to .stack/bench/last-run.md.`;
 

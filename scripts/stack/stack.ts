@@ -54,6 +54,8 @@ export interface StackRunpod {
   provisionMs: number;
   /** Time STARTING (image pull, models) before the pod's worker and ComfyUI simulator are started. */
   bootMs: number;
+  /** The pods' ComfyUI simulators' time per sampler step (default the stack's `timing.simStepMs`). */
+  simStepMs?: number;
 }
 
 /** The demo's simulated RunPod: a pod provisions for a second and boots for five. */
@@ -376,6 +378,7 @@ export async function startStack(options: StackOptions, onStep: (message: string
     }
 
     onStep('Starting the RunPod simulator (its pods run a GPU worker and a ComfyUI simulator each)');
+    const { simStepMs: podStepMs, ...runpodTiming } = options.runpod ?? DEMO_RUNPOD;
     const pods = new LocalPods({
       node,
       root: ROOT,
@@ -383,7 +386,7 @@ export async function startStack(options: StackOptions, onStep: (message: string
       logDir,
       workerPort: ports.podWorker,
       comfyPort: ports.podComfyui,
-      simStepMs: timing.simStepMs,
+      simStepMs: podStepMs ?? timing.simStepMs,
       workerEnv: workerEnv(0),
       onChange: () => {
         runpodState.pods = pods.list();
@@ -395,7 +398,7 @@ export async function startStack(options: StackOptions, onStep: (message: string
       host: HOST,
       port: ports.runpod,
       apiKey: LOCAL_SECRETS.RUNPOD_API_KEY,
-      ...(options.runpod ?? DEMO_RUNPOD),
+      ...runpodTiming,
       logger: pino({ name: 'runpod-sim', level: 'info' }, pino.destination({ dest: join(logDir, 'runpod-sim.log'), sync: false })),
       hooks: pods,
     });
