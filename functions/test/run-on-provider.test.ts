@@ -101,7 +101,8 @@ describe('hosted attempts under a lease', () => {
 
     const running = placeAttempt({ jobId, attemptIndex: 0 }, t.services, options({ replicate: replicate() }));
     const predictionOf = () => replicateSim.state().predictions.find((p) => JSON.stringify(p.prediction.input).includes(prompt))?.prediction;
-    for (let i = 0; i < 200 && predictionOf()?.status !== 'processing'; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    for (let i = 0; i < 750 && predictionOf()?.status !== 'processing'; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(predictionOf()?.status).toBe('processing');
     const cancelled = await t.services.jobs.transition(jobId, (job, now) => cancelJob(job, { now }));
     expect(cancelled.ok).toBe(true);
     await running;
