@@ -105,19 +105,22 @@ export class ReplicateProvider implements HostedProvider {
     if (!model) throw new JobError('tier_unavailable', `No Replicate model is configured for ${run.attempt.tier}.`);
 
     let id = run.attempt.providerJobId;
+    const createdHere = !id;
     if (!id) {
       const input = await predictionInput(this.client, run, (fn) => this.call(fn, run.signal));
       const target = model.kind === 'version' ? { version: model.version } : { model: model.model };
       const created = await this.call(() => this.client.predictions.create({ ...target, input }), run.signal);
       id = created.id;
-      await run.saveProviderJobId(id);
     }
     const predictionId = id;
-    // A cancel or a lost lease stops paying at once; what the prediction cost is read afterwards
-    // (by the watchdog, from the id saved on the attempt), since this run may write nothing more.
+    // A cancel or a lost lease stops paying at once, also one that came while the prediction was
+    // being created or its id saved; what it cost is read afterwards (by the watchdog, from the id
+    // saved on the attempt), since this run may write nothing more.
     const cancel = () => void this.client.predictions.cancel(predictionId).catch(() => undefined);
-    run.signal.addEventListener('abort', cancel, { once: true });
+    if (run.signal.aborted) cancel();
+    else run.signal.addEventListener('abort', cancel, { once: true });
     try {
+      if (createdHere) await run.saveProviderJobId(predictionId);
       const prediction = await this.follow(predictionId, run);
       const url = outputUrl(prediction.output);
       if (!url) throw new JobError('output_missing', 'Replicate finished without a video URL.');
