@@ -48,7 +48,8 @@ describe('FleetController', () => {
       networkVolumes: { vol_models: 'US-KS-2' },
     });
     runpod = new RunpodClient({ apiKey: API_KEY, baseUrl: sim.url, retry: { baseDelayMs: 5, maxDelayMs: 20 } });
-    controller = new FleetController({ db: firestore.db, runpod, log });
+    // Workers here are records the test writes: a drain is acknowledged only where a test does so.
+    controller = new FleetController({ db: firestore.db, runpod, log, drainAckWaitMs: 500 });
     logged.length = 0;
   });
   afterEach(async () => {
@@ -203,6 +204,32 @@ describe('FleetController', () => {
     expect(third.decision?.actions).toEqual([{ kind: 'terminate', podId: idle.id, why: 'drained: nothing runs there' }]);
     expect((await ours()).map((pod) => pod.id)).toEqual([busy.id]);
     expect((await firestore.db.collection(COLLECTIONS.workers).doc(idle.name).get()).exists).toBe(false);
+  });
+
+  it('terminates a pod it drained in the same tick once its worker acknowledges with nothing running', async () => {
+    await configure(FLEET);
+    const pod = await runpod.createPod({ name: `${FLEET_POD_PREFIX}idle`, image: 'x', gpu: { id: RTX_4090 } });
+    await register(pod.name, { running: 0 });
+    // The pod's worker, as it answers the mark through its listener.
+    const record = firestore.db.collection(COLLECTIONS.workers).doc(pod.name);
+    const unwatch = record.onSnapshot((snap) => {
+      if (snap.get('drainRequestedAt') && snap.get('state') === 'ready') void register(pod.name, { state: 'draining', running: 0 });
+    });
+    const waiting = new FleetController({ db: firestore.db, runpod, log });
+
+    try {
+      const tick = await waiting.tick();
+      expect(tick.decision?.actions).toEqual([{ kind: 'drain', podId: pod.id, workerId: pod.name }]);
+      expect(tick.outcomes).toEqual([
+        { action: `drain ${pod.id}`, ok: true },
+        { action: `terminate ${pod.id}`, ok: true, detail: 'drained: its worker acknowledged with nothing running' },
+      ]);
+    } finally {
+      unwatch();
+    }
+    expect(await ours()).toEqual([]);
+    expect((await record.get()).exists).toBe(false);
+    expect(await state()).toMatchObject({ draining: 0, current: 1, desired: 0 });
   });
 
   it('stops rather than terminates a drained pod under the stop policy', async () => {

@@ -9,10 +9,14 @@ const INSPECT_EVERY_MS = 60_000;
 
 /**
  * Keeps `workers/{workerId}` current: URL, capacity, running count, the tiers whose models and nodes
- * ComfyUI has, and a heartbeat. The dispatcher only offers work to fresh, ready records.
+ * ComfyUI has, and a heartbeat. The dispatcher only offers work to fresh, ready records. It watches
+ * its own record for the fleet controller's drain mark and acknowledges it at once, so that a pod
+ * scaled down is paid for no longer than its last attempt takes; each heartbeat reads the mark
+ * too, in case the listener has failed.
  */
 export class WorkerRegistration {
   private timer: NodeJS.Timeout | null = null;
+  private unwatch: (() => void) | null = null;
   private readonly startedAt = new Date();
   private ready: Tier[] = [];
   private modelsLoaded: string[] = [];
@@ -37,6 +41,12 @@ export class WorkerRegistration {
     await this.beat();
     this.timer = setInterval(() => void this.beat(), this.services.config.HEARTBEAT_SECONDS * 1000);
     this.timer.unref();
+    this.unwatch = this.ref.onSnapshot(
+      (own) => {
+        if (own.exists && this.manager.hold(Boolean(own.get('drainRequestedAt')))) void this.beat();
+      },
+      (error) => this.services.log.warn({ err: error.message }, 'Stopped watching this worker\'s record; heartbeats still read the drain mark'),
+    );
   }
 
   async beat(): Promise<void> {
@@ -78,6 +88,7 @@ export class WorkerRegistration {
 
   /** Removes the record so that dispatch stops at once rather than after the heartbeat goes stale. */
   async stop(): Promise<void> {
+    this.unwatch?.();
     if (this.timer) clearInterval(this.timer);
     await this.ref.delete().catch(() => undefined);
   }

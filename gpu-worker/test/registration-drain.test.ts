@@ -62,4 +62,35 @@ describe('WorkerRegistration and the fleet drain mark', () => {
     expect(manager.isDraining).toBe(false);
     expect(await record()).toMatchObject({ state: 'ready' });
   });
+
+  /** Resolves with the record once `accept` takes it, watching it as the controller's tick would. */
+  const recordWhere = (accept: (data: FirebaseFirestore.DocumentData) => boolean) =>
+    new Promise<FirebaseFirestore.DocumentData>((resolve) => {
+      const stop = firestore.db.collection(COLLECTIONS.workers).doc(WORKER_ID).onSnapshot((snap) => {
+        const data = snap.data();
+        if (data && accept(data)) {
+          stop();
+          resolve(data);
+        }
+      });
+    });
+
+  it('acknowledges the mark and its removal at once, without waiting for a heartbeat', async () => {
+    await registration.start();
+    expect(await record()).toMatchObject({ state: 'ready' });
+    const heartbeatAt = (await record()).heartbeatAt;
+
+    const asked = Date.now();
+    await firestore.db.collection(COLLECTIONS.workers).doc(WORKER_ID).update({ drainRequestedAt: FieldValue.serverTimestamp() });
+    const draining = await recordWhere((data) => data.state === 'draining');
+    expect(draining).toMatchObject({ running: 0 });
+    expect(draining.heartbeatAt.toMillis()).toBeGreaterThan(heartbeatAt.toMillis());
+    // The heartbeat is a minute apart here: only the listener can have answered this soon.
+    expect(Date.now() - asked).toBeLessThan(10_000);
+    expect(manager.isDraining).toBe(true);
+
+    await firestore.db.collection(COLLECTIONS.workers).doc(WORKER_ID).update({ drainRequestedAt: FieldValue.delete() });
+    await recordWhere((data) => data.state === 'ready');
+    expect(manager.isDraining).toBe(false);
+  });
 });

@@ -33,6 +33,13 @@ export const TICK_LEASE_MS = 3 * 60_000;
  */
 const TICK_ACTION_MARGIN_MS = 60_000;
 
+/**
+ * How long a tick waits for the workers it asked to drain, idle when it decided, to acknowledge, so
+ * that it stops their pods at once rather than a tick (a minute in production) later: the ack comes
+ * within a second from a worker watching its record, and at its next heartbeat (5 s) at the latest.
+ */
+export const DRAIN_ACK_WAIT_MS = 10_000;
+
 /** How the controller's RunPod client calls: at most 2 tries of 10 s (and a short backoff), well inside the action margin. */
 export const FLEET_RUNPOD_CALLS = { timeoutMs: 10_000, retry: { attempts: 2, maxRetryAfterMs: 10_000 } };
 
@@ -55,6 +62,8 @@ export interface FleetControllerOptions {
    * write this reason to `fleet/state`, as when autoscaling is off, and create nothing.
    */
   offReason?: string;
+  /** How long a tick waits for a drain it asked for to be acknowledged; default {@link DRAIN_ACK_WAIT_MS}. */
+  drainAckWaitMs?: number;
 }
 
 /** This tick's hold on `fleet/state`: its token, and the time after which it starts no action. */
@@ -131,28 +140,28 @@ export class FleetController {
     ]);
     const ours = pods.filter((pod) => pod.name.startsWith(FLEET_POD_PREFIX));
     const history = readFleetHistory(state.data());
-    const decision = decideFleet({
-      settings,
-      now: readAt,
-      backlog: backlog.data().count,
-      running: running.data().count,
-      pods: ours.map((pod) => this.view(pod, workers, readAt)),
-      history,
-    });
+    const views = ours.map((pod) => this.view(pod, workers, readAt));
+    const decision = decideFleet({ settings, now: readAt, backlog: backlog.data().count, running: running.data().count, pods: views, history });
 
     const names = new Map(ours.map((pod) => [pod.id, pod.name]));
     // Pods that bill for a GPU: whatever the decision says, creates never take them past maxPods
     // (a terminate that failed leaves its pod billing beside the replacement it asked for).
     const billing = new Set(ours.filter((pod) => !['TERMINATED', 'EXITED'].includes(pod.status)).map((pod) => pod.id));
     const outcomes: ActionOutcome[] = [];
+    const idleDrained: string[] = [];
     for (const action of decision.actions) {
       if (Date.now() > lease.actUntil) {
         outcomes.push({ action: action.kind, ok: false, detail: 'not carried out: the tick ran too long; the next tick decides again' });
         continue;
       }
-      outcomes.push(...(await this.carryOut(action, settings, names, billing)));
+      const done = await this.carryOut(action, settings, names, billing);
+      outcomes.push(...done);
+      if (action.kind === 'drain' && done.every((outcome) => outcome.ok) && views.find((pod) => pod.id === action.podId)?.worker?.running === 0) idleDrained.push(action.podId);
     }
+    const stopped = await this.stopWhenDrained(idleDrained, settings, names, billing, lease);
+    outcomes.push(...stopped);
     const failures = outcomes.filter((outcome) => !outcome.ok);
+    const draining = decision.draining - stopped.filter((outcome) => outcome.ok).length;
 
     const written = await this.writeIfLeaseHeld(lease, {
       enabled: true,
@@ -160,7 +169,7 @@ export class FleetController {
       wanted: decision.wanted,
       current: decision.current,
       pendingBoots: decision.pendingBoots,
-      draining: decision.draining,
+      draining,
       backlog: backlog.data().count,
       running: running.data().count,
       pods: ours.map((pod) => ({ id: pod.id, name: pod.name, status: pod.status, gpu: pod.gpu?.id ?? null, costPerHour: pod.cost })),
@@ -170,10 +179,46 @@ export class FleetController {
       updatedAt: FieldValue.serverTimestamp(),
     });
     if (!written) this.log.warn('Fleet: this tick lost its lease on fleet/state before it ended; the tick that holds it writes the state', { metric: FLEET_ACTION_FAILED_METRIC, actions: outcomes });
-    const fields = { desired: decision.desired, current: decision.current, pendingBoots: decision.pendingBoots, draining: decision.draining, actions: outcomes };
+    const fields = { desired: decision.desired, current: decision.current, pendingBoots: decision.pendingBoots, draining, actions: outcomes };
     if (failures.length > 0) this.log.warn(`Fleet: ${decision.reason}; ${failures.length} action(s) failed`, { ...fields, metric: FLEET_ACTION_FAILED_METRIC });
     else this.log.info(`Fleet: ${decision.reason}`, fields);
     return { settings, decision, outcomes };
+  }
+
+  /**
+   * Stops (or terminates) the pods this tick drained once their workers acknowledge with nothing
+   * running, waiting at most {@link DRAIN_ACK_WAIT_MS} and never past the tick's last moment to act;
+   * a pod not acknowledged by then is stopped by a later tick, as {@link decideFleet} finds it drained.
+   */
+  private async stopWhenDrained(podIds: string[], settings: EffectiveFleetSettings, names: Map<string, string>, billing: Set<string>, lease: TickLease): Promise<ActionOutcome[]> {
+    const waitMs = Math.min(this.options.drainAckWaitMs ?? DRAIN_ACK_WAIT_MS, lease.actUntil - Date.now());
+    if (podIds.length === 0 || waitMs <= 0) return [];
+    const acknowledged = await Promise.all(podIds.map((podId) => this.drainAcknowledged(names.get(podId) ?? podId, waitMs)));
+    const outcomes: ActionOutcome[] = [];
+    for (const [i, podId] of podIds.entries()) {
+      if (!acknowledged[i] || Date.now() > lease.actUntil) continue;
+      outcomes.push(...(await this.carryOut({ kind: settings.stopPolicy, podId, why: 'drained: its worker acknowledged with nothing running' }, settings, names, billing)));
+    }
+    return outcomes;
+  }
+
+  /** Whether the worker's record says, within `waitMs`, that it drains with nothing running (or is gone). */
+  private drainAcknowledged(workerId: string, waitMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      let unwatch = () => undefined as void;
+      const settle = (value: boolean) => {
+        clearTimeout(timer);
+        unwatch();
+        resolve(value);
+      };
+      const timer = setTimeout(() => settle(false), waitMs);
+      unwatch = this.workerRef(workerId).onSnapshot(
+        (snap) => {
+          if (!snap.exists || (snap.get('state') === 'draining' && snap.get('running') === 0)) settle(true);
+        },
+        () => settle(false),
+      );
+    });
   }
 
   /** Takes the tick lease on `fleet/state`, unless another tick holds it; the state written at the end of the tick releases it. */
@@ -194,8 +239,7 @@ export class FleetController {
     const ref = this.options.db.doc(FLEET_STATE_DOCUMENT);
     return this.options.db.runTransaction(async (transaction) => {
       if ((await transaction.get(ref)).get('tickLeaseOwner') !== lease.owner) return false;
-      if (options) transaction.set(ref, data, options);
-      else transaction.set(ref, data);
+      transaction.set(ref, data, options ?? {});
       return true;
     });
   }
@@ -218,9 +262,10 @@ export class FleetController {
     try {
       switch (action.kind) {
         case 'create': {
-          const room = Math.max(0, settings.maxPods - billing.size);
+          const billed = billing.size;
+          const room = Math.max(0, settings.maxPods - billed);
           const outcomes = await this.create(Math.min(action.count, room), settings, billing);
-          if (room < action.count) outcomes.push({ action: 'create', ok: false, detail: `${action.count - room} pod(s) not created: ${billing.size} pod(s) still bill, and maxPods is ${settings.maxPods}` });
+          if (room < action.count) outcomes.push({ action: 'create', ok: false, detail: `${action.count - room} pod(s) not created: ${billed} pod(s) still bill, and maxPods is ${settings.maxPods}` });
           return outcomes;
         }
         case 'start':

@@ -41,9 +41,11 @@ export class AttemptManager extends EventEmitter<{ changed: [number] }> {
     return this.draining || this.held;
   }
 
-  /** Takes no new work while `on`, and finishes what runs: the fleet is scaling this pod down. */
-  hold(on: boolean): void {
+  /** Takes no new work while `on`, and finishes what runs: the fleet is scaling this pod down. Says whether that changed anything. */
+  hold(on: boolean): boolean {
+    const changed = this.held !== on;
     this.held = on;
+    return changed;
   }
 
   async offer(request: AttemptRequest): Promise<IntakeAnswer> {
