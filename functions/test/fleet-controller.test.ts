@@ -109,6 +109,9 @@ describe('FleetController', () => {
     expect(written.lastDecision.reason).toContain('backlog 3 + running 0 at 1 per pod wants 3 pod(s)');
     expect(written.lastDecision.actions).toEqual(pods.map(() => expect.objectContaining({ ok: true, detail: expect.stringContaining(`on ${RTX_4090}`) })));
     expect(logged.at(-1)?.message).toContain('Fleet: backlog 3');
+    // Listed at once with their rates: each pod's worker reads its own when it starts.
+    expect(written.pods).toHaveLength(2);
+    expect(written.pods).toEqual(expect.arrayContaining(pods.map((pod) => expect.objectContaining({ id: pod.id, name: pod.name, gpu: RTX_4090, costPerHour: 0.44 }))));
 
     // The next tick counts the booting pods and adds the last one.
     const next = await controller.tick();

@@ -1,5 +1,5 @@
 import { FieldValue } from 'firebase-admin/firestore';
-import { COLLECTIONS, type Tier, type WorkerRecord } from '@vidgen/contract';
+import { COLLECTIONS, FLEET_STATE_DOCUMENT, type Tier, type WorkerRecord } from '@vidgen/contract';
 import type { AttemptManager } from './attempts/attempt-manager';
 import { inspectComfy } from './health';
 import type { WorkerServices } from './services';
@@ -67,6 +67,7 @@ export class WorkerRegistration {
         modelsLoaded: this.modelsLoaded,
         comfyuiVersion: this.comfyuiVersion,
         gpu: this.gpu,
+        usdPerHour: this.manager.usdPerHour,
         startedAt: this.startedAt,
       };
       // Firestore's clock: the dispatcher judges freshness at its read time, whatever this machine's clock says.
@@ -84,6 +85,23 @@ export class WorkerRegistration {
     this.comfyuiVersion = report.comfyuiVersion;
     this.gpu = report.gpu?.name ?? null;
     this.inspectedAt = report.reachable ? Date.now() : 0;
+    this.manager.usdPerHour = (await this.fleetPodRate()) ?? this.services.config.GPU_COST_PER_HOUR;
+  }
+
+  /**
+   * The hourly rate RunPod bills for this worker's pod, when it is a fleet pod: the controller lists
+   * its pods' rates in `fleet/state` (a pod may run on any GPU type of the fleet's list, each at its
+   * own price). Null for a worker the fleet did not start, or before the controller has listed it.
+   */
+  private async fleetPodRate(): Promise<number | null> {
+    try {
+      const pods: unknown = (await this.services.db.doc(FLEET_STATE_DOCUMENT).get()).get('pods');
+      const own = Array.isArray(pods) ? (pods as Array<{ name?: unknown; costPerHour?: unknown }>).find((pod) => pod.name === this.services.config.WORKER_ID) : undefined;
+      return typeof own?.costPerHour === 'number' && own.costPerHour > 0 ? own.costPerHour : null;
+    } catch (error) {
+      this.services.log.warn({ err: (error as Error).message }, 'Could not read this pod\'s rate from fleet/state; using GPU_COST_PER_HOUR');
+      return null;
+    }
   }
 
   /** Removes the record so that dispatch stops at once rather than after the heartbeat goes stale. */

@@ -1,4 +1,4 @@
-import { COLLECTIONS } from '@vidgen/contract';
+import { COLLECTIONS, FLEET_STATE_DOCUMENT } from '@vidgen/contract';
 import { FieldValue } from 'firebase-admin/firestore';
 import type { ComfySimulator } from '../../comfyui-sim/src/simulator';
 import { AttemptManager } from '../src/attempts/attempt-manager';
@@ -20,12 +20,14 @@ describe('WorkerRegistration and the fleet drain mark', () => {
   let registration: WorkerRegistration;
   const WORKER_ID = 'vidgen-fleet-test';
 
+  let services: WorkerServices;
+
   beforeEach(async () => {
     firestore = unitFirestore('registration');
     sim = await startSim();
     const comfy = new ComfyClient(sim.url);
-    const services = {
-      config: { WORKER_ID, HEARTBEAT_SECONDS: 60, MAX_CONCURRENT_JOBS: 1, PULL_PENDING_ATTEMPTS: true },
+    services = {
+      config: { WORKER_ID, HEARTBEAT_SECONDS: 60, MAX_CONCURRENT_JOBS: 1, PULL_PENDING_ATTEMPTS: true, GPU_COST_PER_HOUR: 0.44 },
       log: silentLog,
       db: firestore.db,
       comfy,
@@ -92,5 +94,20 @@ describe('WorkerRegistration and the fleet drain mark', () => {
     await firestore.db.collection(COLLECTIONS.workers).doc(WORKER_ID).update({ drainRequestedAt: FieldValue.delete() });
     await recordWhere((data) => data.state === 'ready');
     expect(manager.isDraining).toBe(false);
+  });
+
+  it('records the hourly rate fleet/state lists for its pod, and GPU_COST_PER_HOUR when it is not a fleet pod', async () => {
+    await registration.beat();
+    expect(manager.usdPerHour).toBe(0.44);
+    expect(await record()).toMatchObject({ usdPerHour: 0.44 });
+    await registration.stop();
+
+    // The controller lists the pod it created on the second GPU type of its list, at that type's rate.
+    await firestore.db.doc(FLEET_STATE_DOCUMENT).set({ pods: [{ id: 'pod-a', name: 'vidgen-fleet-other', costPerHour: 1.64 }, { id: 'pod-b', name: WORKER_ID, costPerHour: 0.86 }] });
+    const fleetPod = new WorkerRegistration(services, manager, 'http://127.0.0.1:8000');
+    await fleetPod.beat();
+    expect(manager.usdPerHour).toBe(0.86);
+    expect(await record()).toMatchObject({ usdPerHour: 0.86 });
+    await fleetPod.stop();
   });
 });

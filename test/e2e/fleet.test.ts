@@ -166,15 +166,22 @@ describe('the GPU fleet on RunPod', () => {
     await simScript({ outcome: 'no_capacity', gpuTypeId: RTX_4090, operation: 'createPod', times: 5 });
     const decisions = watchDecisions();
     await configure({ ...FLEET, maxPods: 1 });
-    const { jobId } = await (await newUser()).createVideoJob({ prompt: 'a fleet pod on the second GPU type', model: 'animatediff' });
+    const user = await newUser();
+    const { jobId } = await user.createVideoJob({ prompt: 'a fleet pod on the second GPU type', model: 'animatediff' });
+    await eventually('the fleet worker registers', async () => (await adminDb().collection('workers').get()).docs.some((doc) => doc.id.startsWith(FLEET_POD_PREFIX) && doc.get('state') === 'ready'));
+    const late = await user.createVideoJob({ prompt: 'a job once the L40S pod serves', model: 'animatediff' });
 
-    const job = await jobWhen(jobId, (j) => j.state === 'succeeded' || j.state === 'failed', 120_000);
-    expect(job.state).toBe('succeeded');
+    const jobs = await Promise.all([jobId, late.jobId].map((id) => jobWhen(id, (j) => j.state === 'succeeded' || j.state === 'failed', 120_000)));
+    expect(jobs.map((job) => job.state)).toEqual(['succeeded', 'succeeded']);
     const pods = await fleetPods();
     expect(pods.map((pod) => pod.gpu?.id)).toEqual([L40S]);
     decisions.stop();
     const create = decisions.actions.find((a) => a.action.startsWith('create '));
     expect(create).toMatchObject({ ok: true, detail: expect.stringContaining(`on ${L40S} (refused: ${RTX_4090})`) });
+    // Its attempt is costed at the pod's rate (the simulator's L40S price), not the worker's default GPU_COST_PER_HOUR.
+    const ran = (jobs[1]!.attempts as Array<{ backend: string; workerId: string | null; usdPerHour: number | null; outcome: string }>).find((a) => a.outcome === 'succeeded');
+    expect(ran).toMatchObject({ backend: 'comfyui', workerId: pods[0]!.name, usdPerHour: pods[0]!.cost });
+    expect(pods[0]!.cost).toBe(0.86);
   });
 
   it('replaces a pod whose worker never registers', async () => {

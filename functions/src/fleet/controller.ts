@@ -72,6 +72,17 @@ interface TickLease {
   actUntil: number;
 }
 
+/**
+ * What a tick knows of our pods while it acts: their names, the pods that bill for a GPU (creates
+ * and starts never take them past maxPods, whatever the decision says: a terminate that failed
+ * leaves its pod billing beside the replacement it asked for), and the pods it created.
+ */
+interface TickPods {
+  names: Map<string, string>;
+  billing: Set<string>;
+  created: Pod[];
+}
+
 /** What one tick saw, decided and did; no decision while autoscaling is off or another tick is running. */
 export interface FleetTick {
   settings: EffectiveFleetSettings;
@@ -143,10 +154,11 @@ export class FleetController {
     const views = ours.map((pod) => this.view(pod, workers, readAt));
     const decision = decideFleet({ settings, now: readAt, backlog: backlog.data().count, running: running.data().count, pods: views, history });
 
-    const names = new Map(ours.map((pod) => [pod.id, pod.name]));
-    // Pods that bill for a GPU: whatever the decision says, creates never take them past maxPods
-    // (a terminate that failed leaves its pod billing beside the replacement it asked for).
-    const billing = new Set(ours.filter((pod) => !['TERMINATED', 'EXITED'].includes(pod.status)).map((pod) => pod.id));
+    const tickPods: TickPods = {
+      names: new Map(ours.map((pod) => [pod.id, pod.name])),
+      billing: new Set(ours.filter((pod) => !['TERMINATED', 'EXITED'].includes(pod.status)).map((pod) => pod.id)),
+      created: [],
+    };
     const outcomes: ActionOutcome[] = [];
     const idleDrained: string[] = [];
     for (const action of decision.actions) {
@@ -154,11 +166,11 @@ export class FleetController {
         outcomes.push({ action: action.kind, ok: false, detail: 'not carried out: the tick ran too long; the next tick decides again' });
         continue;
       }
-      const done = await this.carryOut(action, settings, names, billing);
+      const done = await this.carryOut(action, settings, tickPods);
       outcomes.push(...done);
       if (action.kind === 'drain' && done.every((outcome) => outcome.ok) && views.find((pod) => pod.id === action.podId)?.worker?.running === 0) idleDrained.push(action.podId);
     }
-    const stopped = await this.stopWhenDrained(idleDrained, settings, names, billing, lease);
+    const stopped = await this.stopWhenDrained(idleDrained, settings, tickPods, lease);
     outcomes.push(...stopped);
     const failures = outcomes.filter((outcome) => !outcome.ok);
     const draining = decision.draining - stopped.filter((outcome) => outcome.ok).length;
@@ -172,7 +184,8 @@ export class FleetController {
       draining,
       backlog: backlog.data().count,
       running: running.data().count,
-      pods: ours.map((pod) => ({ id: pod.id, name: pod.name, status: pod.status, gpu: pod.gpu?.id ?? null, costPerHour: pod.cost })),
+      // With the pods created now, so that a pod's worker finds its hourly rate here when it starts.
+      pods: [...ours, ...tickPods.created].map((pod) => ({ id: pod.id, name: pod.name, status: pod.status, gpu: pod.gpu?.id ?? null, costPerHour: pod.cost })),
       lastDecision: { at: readAt, reason: decision.reason, actions: outcomes },
       history: trimHistory(history, { at: readAt, wanted: decision.wanted }, settings),
       settingsProblems: problems,
@@ -190,14 +203,14 @@ export class FleetController {
    * running, waiting at most {@link DRAIN_ACK_WAIT_MS} and never past the tick's last moment to act;
    * a pod not acknowledged by then is stopped by a later tick, as {@link decideFleet} finds it drained.
    */
-  private async stopWhenDrained(podIds: string[], settings: EffectiveFleetSettings, names: Map<string, string>, billing: Set<string>, lease: TickLease): Promise<ActionOutcome[]> {
+  private async stopWhenDrained(podIds: string[], settings: EffectiveFleetSettings, tickPods: TickPods, lease: TickLease): Promise<ActionOutcome[]> {
     const waitMs = Math.min(this.options.drainAckWaitMs ?? DRAIN_ACK_WAIT_MS, lease.actUntil - Date.now());
     if (podIds.length === 0 || waitMs <= 0) return [];
-    const acknowledged = await Promise.all(podIds.map((podId) => this.drainAcknowledged(names.get(podId) ?? podId, waitMs)));
+    const acknowledged = await Promise.all(podIds.map((podId) => this.drainAcknowledged(tickPods.names.get(podId) ?? podId, waitMs)));
     const outcomes: ActionOutcome[] = [];
     for (const [i, podId] of podIds.entries()) {
       if (!acknowledged[i] || Date.now() > lease.actUntil) continue;
-      outcomes.push(...(await this.carryOut({ kind: settings.stopPolicy, podId, why: 'drained: its worker acknowledged with nothing running' }, settings, names, billing)));
+      outcomes.push(...(await this.carryOut({ kind: settings.stopPolicy, podId, why: 'drained: its worker acknowledged with nothing running' }, settings, tickPods)));
     }
     return outcomes;
   }
@@ -258,18 +271,18 @@ export class FleetController {
   }
 
   /** Carries out one action; a failure is recorded and the tick goes on with the next action. */
-  private async carryOut(action: FleetAction, settings: EffectiveFleetSettings, names: Map<string, string>, billing: Set<string>): Promise<ActionOutcome[]> {
+  private async carryOut(action: FleetAction, settings: EffectiveFleetSettings, tickPods: TickPods): Promise<ActionOutcome[]> {
     try {
       switch (action.kind) {
         case 'create': {
-          const billed = billing.size;
+          const billed = tickPods.billing.size;
           const room = Math.max(0, settings.maxPods - billed);
-          const outcomes = await this.create(Math.min(action.count, room), settings, billing);
+          const outcomes = await this.create(Math.min(action.count, room), settings, tickPods);
           if (room < action.count) outcomes.push({ action: 'create', ok: false, detail: `${action.count - room} pod(s) not created: ${billed} pod(s) still bill, and maxPods is ${settings.maxPods}` });
           return outcomes;
         }
         case 'start':
-          return await this.start(action.podId, settings, names, billing);
+          return await this.start(action.podId, settings, tickPods);
         case 'drain':
           await this.workerRef(action.workerId).update({ drainRequestedAt: FieldValue.serverTimestamp() });
           return [{ action: `drain ${action.podId}`, ok: true }];
@@ -278,13 +291,12 @@ export class FleetController {
           return [{ action: `undrain ${action.podId}`, ok: true }];
         case 'stop':
           await this.options.runpod.stopPod(action.podId);
-          billing.delete(action.podId);
-          await this.forgetWorker(names.get(action.podId));
+          tickPods.billing.delete(action.podId);
+          await this.forgetWorker(tickPods.names.get(action.podId));
           return [{ action: `stop ${action.podId}`, ok: true, detail: action.why }];
         case 'terminate':
         case 'replace':
-          await this.terminate(action.podId, names);
-          billing.delete(action.podId);
+          await this.terminate(action.podId, tickPods);
           return [{ action: `${action.kind} ${action.podId}`, ok: true, detail: action.why }];
       }
     } catch (error) {
@@ -294,7 +306,7 @@ export class FleetController {
   }
 
   /** Creates pods one at a time, each on the first GPU type RunPod can place; stops at the first that cannot be made. */
-  private async create(count: number, settings: EffectiveFleetSettings, billing: Set<string>): Promise<ActionOutcome[]> {
+  private async create(count: number, settings: EffectiveFleetSettings, tickPods: TickPods): Promise<ActionOutcome[]> {
     const template = settings.template;
     if (template === null) return [{ action: 'create', ok: false, detail: `${FLEET_SETTINGS_DOCUMENT} has no template` }];
     const outcomes: ActionOutcome[] = [];
@@ -302,7 +314,8 @@ export class FleetController {
       const name = this.podName();
       try {
         const placed = await createPodOnFirstAvailable(this.options.runpod, fleetPodRequest(template, name), settings.gpuTypeIds);
-        billing.add(placed.pod.id);
+        tickPods.billing.add(placed.pod.id);
+        tickPods.created.push(placed.pod);
         const refused = placed.refused.map((r) => r.gpuTypeId);
         outcomes.push({ action: `create ${placed.pod.id}`, ok: true, detail: `${name} on ${placed.gpuTypeId}${refused.length > 0 ? ` (refused: ${refused.join(', ')})` : ''}` });
       } catch (error) {
@@ -314,26 +327,27 @@ export class FleetController {
   }
 
   /** Starts a stopped pod; one whose GPU went to someone else meanwhile is terminated and a new pod created instead. */
-  private async start(podId: string, settings: EffectiveFleetSettings, names: Map<string, string>, billing: Set<string>): Promise<ActionOutcome[]> {
+  private async start(podId: string, settings: EffectiveFleetSettings, tickPods: TickPods): Promise<ActionOutcome[]> {
     try {
-      if (billing.size >= settings.maxPods) return [{ action: `start ${podId}`, ok: false, detail: `not started: ${billing.size} pod(s) still bill, and maxPods is ${settings.maxPods}` }];
+      if (tickPods.billing.size >= settings.maxPods) return [{ action: `start ${podId}`, ok: false, detail: `not started: ${tickPods.billing.size} pod(s) still bill, and maxPods is ${settings.maxPods}` }];
       await this.options.runpod.startPod(podId);
-      billing.add(podId);
+      tickPods.billing.add(podId);
       return [{ action: `start ${podId}`, ok: true }];
     } catch (error) {
       if (!(error instanceof RunpodCapacityError)) throw error;
-      await this.terminate(podId, names);
-      return [{ action: `terminate ${podId}`, ok: true, detail: 'its GPU was taken while it was stopped' }, ...(await this.create(1, settings, billing))];
+      await this.terminate(podId, tickPods);
+      return [{ action: `terminate ${podId}`, ok: true, detail: 'its GPU was taken while it was stopped' }, ...(await this.create(1, settings, tickPods))];
     }
   }
 
-  private async terminate(podId: string, names: Map<string, string>): Promise<void> {
+  private async terminate(podId: string, tickPods: TickPods): Promise<void> {
     try {
       await this.options.runpod.terminatePod(podId);
     } catch (error) {
       if (!(error instanceof RunpodNotFoundError)) throw error;
     }
-    await this.forgetWorker(names.get(podId));
+    tickPods.billing.delete(podId);
+    await this.forgetWorker(tickPods.names.get(podId));
   }
 
   /** A stopped pod's record would otherwise keep its drain mark for the worker a later start brings up. */

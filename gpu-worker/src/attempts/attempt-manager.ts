@@ -27,9 +27,12 @@ export class AttemptManager extends EventEmitter<{ changed: [number] }> {
   private draining = false;
   /** The fleet controller asked this worker to drain (`drainRequestedAt` on its record); unlike a shutdown, it can be taken back. */
   private held = false;
+  /** What this worker's GPU costs an hour, recorded on each attempt at its claim: its fleet pod's rate once known, else GPU_COST_PER_HOUR. */
+  usdPerHour: number;
 
   constructor(private readonly services: WorkerServices) {
     super();
+    this.usdPerHour = services.config.GPU_COST_PER_HOUR;
     services.metrics.capacity.set(services.config.MAX_CONCURRENT_JOBS);
   }
 
@@ -54,7 +57,7 @@ export class AttemptManager extends EventEmitter<{ changed: [number] }> {
     this.setReserved(this.reserved + 1);
     const { config, jobs, log } = this.services;
     try {
-      const claimed = await claimForGpu(jobs, request, { workerId: config.WORKER_ID, leaseMs: config.LEASE_SECONDS * 1000, usdPerHour: config.GPU_COST_PER_HOUR });
+      const claimed = await claimForGpu(jobs, request, { workerId: config.WORKER_ID, leaseMs: config.LEASE_SECONDS * 1000, usdPerHour: this.usdPerHour });
       if (!claimed.ok) {
         this.setReserved(this.reserved - 1);
         return { status: claimed.refusal === 'already_claimed' ? 'already_claimed' : 'stale' };

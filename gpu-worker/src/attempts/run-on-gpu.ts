@@ -45,7 +45,7 @@ export async function runOnGpu(services: WorkerServices, claimed: GpuClaim, cont
       workRoot: services.workDir,
       log: runLog,
       controller,
-      costUsd: () => gpuCost(config.GPU_COST_PER_HOUR, claimed.claimedAt),
+      costUsd: () => gpuCost(claimed.job.attempt.usdPerHour ?? config.GPU_COST_PER_HOUR, claimed.claimedAt),
       onProgressWrite: () => {
         progressWrites += 1;
         metrics.progressWrites.inc();

@@ -53,7 +53,7 @@ export const AttemptSchema = z.object({
     .min(0)
     .nullable()
     .default(null)
-    .describe('The runner\'s price for the time it holds the attempt (a GPU worker\'s GPU_COST_PER_HOUR), recorded at the claim; null for providers that bill per use.'),
+    .describe('The runner\'s price for the time it holds the attempt (a GPU worker\'s: its fleet pod\'s rate, or its GPU_COST_PER_HOUR), recorded at the claim; null for providers that bill per use.'),
 });
 export type Attempt = z.infer<typeof AttemptSchema>;
 

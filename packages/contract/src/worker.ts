@@ -13,6 +13,11 @@ export const WorkerRecordSchema = z.object({
   modelsLoaded: z.array(z.string()).describe('Model files ComfyUI reports present.'),
   comfyuiVersion: z.string().nullable(),
   gpu: z.string().nullable(),
+  usdPerHour: z
+    .number()
+    .min(0)
+    .optional()
+    .describe('What this worker\'s GPU costs an hour, recorded on the attempts it claims: its pod\'s rate in fleet/state for a fleet pod, else its GPU_COST_PER_HOUR.'),
   startedAt: z.date(),
   drainRequestedAt: z
     .date()
