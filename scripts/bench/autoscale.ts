@@ -26,7 +26,7 @@ const DAY: readonly Burst[] = [
   { atMs: 5_000, jobs: 27, spreadMs: 0 },
   { atMs: 150_000, jobs: 24, spreadMs: 20_000 },
 ];
-const USERS = 3;
+const USERS = 8;
 
 const FLEET: FleetSettings = {
   enabled: true,
