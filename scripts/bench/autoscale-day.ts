@@ -264,7 +264,10 @@ export async function runDay(ctx: BenchContext, options: DayOptions): Promise<Da
         ctx.signal.throwIfAborted();
         const user = options.users[made % options.users.length] as BenchUser;
         made += 1;
-        created.push(createJobPatiently(user, `autoscale ${made}`).then((c) => c.jobId));
+        const creation = createJobPatiently(user, `autoscale ${made}`).then((c) => c.jobId);
+        // Handled here so that a creation refused while a later burst is still due fails the day below, not the process (which would leave the stack running).
+        creation.catch(() => undefined);
+        created.push(creation);
       }
     }
     const ids = await Promise.all(created);
