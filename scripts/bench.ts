@@ -83,6 +83,12 @@ async function main(): Promise<void> {
     abort.abort(new Error('terminated'));
     void stop().then(() => process.exit(143));
   });
+  // A rejection nothing handled would end the process at once, leaving the stack's processes running.
+  process.on('unhandledRejection', (reason) => {
+    progress.note(`\nThe bench failed: ${reason instanceof Error ? reason.message : String(reason)}; stopping.`);
+    abort.abort(reason);
+    void stop().then(() => process.exit(1));
+  });
 
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   const machine = machineFacts();
