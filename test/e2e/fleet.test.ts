@@ -144,6 +144,8 @@ describe('the GPU fleet on RunPod', () => {
     expect((await podsCreated()) - createdBefore).toBe(FLEET.maxPods);
 
     await eventually('the fleet is back to zero pods', async () => (await fleetPods()).length === 0);
+    // The tick writes fleet/state after its RunPod calls: wait for the decision that terminated them.
+    await eventually('fleet/state records both terminates', async () => decisions.actions.filter((a) => a.action.startsWith('terminate ')).length >= (FLEET.maxPods ?? 0));
     decisions.stop();
     expect(decisions.reasons.some((reason) => reason.includes('scaling up'))).toBe(true);
     expect(decisions.reasons.some((reason) => reason.includes('scaling down'))).toBe(true);
@@ -162,26 +164,25 @@ describe('the GPU fleet on RunPod', () => {
     await eventually('the pods\' processes stop', async () => stackState().runpod.pods.length === 0, 30_000);
   });
 
-  it('falls back to the next GPU type when RunPod has no capacity for the first', async () => {
+  it('falls back to the next GPU type when RunPod has no capacity for the first, and costs the pod\'s attempts at its rate', async () => {
     await simScript({ outcome: 'no_capacity', gpuTypeId: RTX_4090, operation: 'createPod', times: 5 });
     const decisions = watchDecisions();
-    await configure({ ...FLEET, maxPods: 1 });
-    const user = await newUser();
-    const { jobId } = await user.createVideoJob({ prompt: 'a fleet pod on the second GPU type', model: 'animatediff' });
+    // A floor of one pod: the pod is made without a job waiting, so the job below finds it serving.
+    await configure({ ...FLEET, minPods: 1, maxPods: 1 });
     await eventually('the fleet worker registers', async () => (await adminDb().collection('workers').get()).docs.some((doc) => doc.id.startsWith(FLEET_POD_PREFIX) && doc.get('state') === 'ready'));
-    const late = await user.createVideoJob({ prompt: 'a job once the L40S pod serves', model: 'animatediff' });
-
-    const jobs = await Promise.all([jobId, late.jobId].map((id) => jobWhen(id, (j) => j.state === 'succeeded' || j.state === 'failed', 120_000)));
-    expect(jobs.map((job) => job.state)).toEqual(['succeeded', 'succeeded']);
     const pods = await fleetPods();
     expect(pods.map((pod) => pod.gpu?.id)).toEqual([L40S]);
+    expect(pods[0]!.cost).toBe(0.86);
+
+    const { jobId } = await (await newUser()).createVideoJob({ prompt: 'a job on the L40S pod', model: 'animatediff' });
+    const job = await jobWhen(jobId, (j) => j.state === 'succeeded' || j.state === 'failed', 120_000);
+    expect(job.state).toBe('succeeded');
+    // Costed at the pod's rate (the simulator's L40S price), not the worker's default GPU_COST_PER_HOUR.
+    const ran = (job.attempts as Array<{ backend: string; workerId: string | null; usdPerHour: number | null; outcome: string }>).find((a) => a.outcome === 'succeeded');
+    expect(ran).toMatchObject({ backend: 'comfyui', workerId: pods[0]!.name, usdPerHour: 0.86 });
     decisions.stop();
     const create = decisions.actions.find((a) => a.action.startsWith('create '));
     expect(create).toMatchObject({ ok: true, detail: expect.stringContaining(`on ${L40S} (refused: ${RTX_4090})`) });
-    // Its attempt is costed at the pod's rate (the simulator's L40S price), not the worker's default GPU_COST_PER_HOUR.
-    const ran = (jobs[1]!.attempts as Array<{ backend: string; workerId: string | null; usdPerHour: number | null; outcome: string }>).find((a) => a.outcome === 'succeeded');
-    expect(ran).toMatchObject({ backend: 'comfyui', workerId: pods[0]!.name, usdPerHour: pods[0]!.cost });
-    expect(pods[0]!.cost).toBe(0.86);
   });
 
   it('replaces a pod whose worker never registers', async () => {
@@ -219,6 +220,7 @@ describe('the GPU fleet on RunPod', () => {
       return pods.some((pod) => pod.id === orphan.id);
     });
     await eventually('the orphan is drained and terminated once idle for the window', async () => (await fleetPods()).length === 0);
+    await eventually('fleet/state records its terminate', async () => decisions.actions.some((a) => a.action === `terminate ${orphan.id}`));
     decisions.stop();
     // Drained first if its worker had registered, stopped at once if it was still booting: either way terminated by the controller.
     expect(decisions.actions).toEqual(expect.arrayContaining([expect.objectContaining({ action: `terminate ${orphan.id}`, ok: true })]));
