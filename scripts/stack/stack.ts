@@ -418,7 +418,7 @@ export async function startStack(options: StackOptions, onStep: (message: string
       onFailure(exit);
     };
     supervisor.markUp();
-    const ticker = startWatchdogTicker(timing.watchdogTickSeconds * 1000);
+    const ticker = startWatchdogTicker(`http://${HOST}:${ports.functions}/${options.projectId}/${REGION}/watchdogTick`, timing.watchdogTickSeconds * 1000);
     return {
       state,
       stop: async () => {
