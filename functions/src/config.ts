@@ -97,6 +97,11 @@ export const limitsCacheSeconds = defineInt('LIMITS_CACHE_SECONDS', {
   description: 'How long createVideoJob keeps config/limits before reading it again (0-5): an edit in the console takes effect within this.',
 });
 
+export const providerLeaseSeconds = defineInt('PROVIDER_LEASE_SECONDS', {
+  default: 60,
+  description: 'Lease of an attempt that runAttempt runs on Veo or Replicate, renewed at half its length: an invocation killed mid-run leaves its attempt to be taken up again this long after its last renewal.',
+});
+
 export const providerRetryFirstDelayMs = defineInt('PROVIDER_RETRY_FIRST_DELAY_MS', { default: 2000, description: 'First backoff delay after a 429 or 5xx from Veo or Replicate.' });
 
 export const storageBucket = defineString('STORAGE_BUCKET', { default: '', description: 'Bucket for videos (empty: the project\'s default bucket).' });
@@ -144,6 +149,7 @@ export const SettingsSchema = z
     GPU_COST_PER_HOUR: usd,
     GPU_ATTEMPT_MAX_SECONDS: wholeAtLeast(1),
     LIMITS_CACHE_SECONDS: wholeAtLeast(0).max(5, { error: 'must be at most 5 (operators rely on an edit of config/limits taking effect within 5 s)' }),
+    PROVIDER_LEASE_SECONDS: wholeAtLeast(10),
     PROVIDER_RETRY_FIRST_DELAY_MS: wholeAtLeast(0),
     STORAGE_BUCKET: z.string().trim().refine((value) => value === '' || /^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/.test(value), {
       error: 'must be empty (the default bucket) or a bucket name without gs://, e.g. PROJECT.firebasestorage.app',
@@ -242,6 +248,7 @@ const PARAMS = {
   GPU_COST_PER_HOUR: gpuCostPerHour,
   GPU_ATTEMPT_MAX_SECONDS: gpuAttemptMaxSeconds,
   LIMITS_CACHE_SECONDS: limitsCacheSeconds,
+  PROVIDER_LEASE_SECONDS: providerLeaseSeconds,
   PROVIDER_RETRY_FIRST_DELAY_MS: providerRetryFirstDelayMs,
   STORAGE_BUCKET: storageBucket,
   JOB_RETENTION_DAYS: jobRetentionDays,

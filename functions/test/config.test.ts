@@ -68,6 +68,11 @@ describe('parseSettings', () => {
     expect(parseSettings({ ...DEFAULTS, LIMITS_CACHE_SECONDS: 0, GPU_COST_PER_HOUR: '1.10' })).toMatchObject({ LIMITS_CACHE_SECONDS: 0, GPU_COST_PER_HOUR: 1.1 });
   });
 
+  it('keeps a provider run\'s lease long enough to be renewed at half its length', () => {
+    expect(problemsOf(() => parseSettings({ ...DEFAULTS, PROVIDER_LEASE_SECONDS: 5 }))).toEqual(['PROVIDER_LEASE_SECONDS: must be at least 10']);
+    expect(parseSettings({ ...DEFAULTS, PROVIDER_LEASE_SECONDS: 20 }).PROVIDER_LEASE_SECONDS).toBe(20);
+  });
+
   it('refuses a bucket written as a gs:// URL, and accepts a URL for a provider endpoint', () => {
     expect(problemsOf(() => parseSettings({ ...DEFAULTS, STORAGE_BUCKET: 'gs://demo.appspot.com' }))).toEqual([expect.stringMatching(/^STORAGE_BUCKET: .*without gs:\/\//)]);
     expect(parseSettings({ ...DEFAULTS, STORAGE_BUCKET: 'demo-vidgen.firebasestorage.app', REPLICATE_BASE_URL: 'http://127.0.0.1:8291/v1' })).toMatchObject({ REPLICATE_BASE_URL: 'http://127.0.0.1:8291/v1' });

@@ -29,6 +29,8 @@ export interface StackTiming {
   stallTimeoutSeconds: number;
   /** Simulated sampler step time on the ComfyUI simulator. */
   simStepMs: number;
+  /** The functions' PROVIDER_LEASE_SECONDS (default 60, production's): how long after a killed runAttempt its Veo or Replicate attempt is taken up again. */
+  providerLeaseSeconds?: number;
 }
 
 export interface StackOptions {
@@ -151,6 +153,7 @@ function writeFunctionsEnv(options: StackOptions): void {
     REPLICATE_SVD_VERSION: SIMULATED_VERSIONS.svd,
     REPLICATE_POLL_SECONDS: 1,
     PROVIDER_RETRY_FIRST_DELAY_MS: 200,
+    PROVIDER_LEASE_SECONDS: options.timing.providerLeaseSeconds ?? 60,
     JOB_RETENTION_DAYS: DEFAULT_RETENTION_DAYS.job,
     VIDEO_RETENTION_DAYS: DEFAULT_RETENTION_DAYS.video,
     RUNPOD_API_BASE_URL: `http://${HOST}:${ports.runpod}`,
@@ -418,7 +421,7 @@ export async function startStack(options: StackOptions, onStep: (message: string
       onFailure(exit);
     };
     supervisor.markUp();
-    const ticker = startWatchdogTicker(timing.watchdogTickSeconds * 1000);
+    const ticker = startWatchdogTicker(`http://${HOST}:${ports.functions}/${options.projectId}/${REGION}/watchdogTick`, timing.watchdogTickSeconds * 1000);
     return {
       state,
       stop: async () => {

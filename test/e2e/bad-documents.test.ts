@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { createJob, CreateVideoJobRequestSchema, type Job, type Tier } from '@vidgen/contract';
 import { adminDb, jobWhen } from '../support/admin';
 import { stackState } from '../support/stack-state';
-import { operatorGet } from '../support/worker-intake';
+import { attemptsRunning, operatorGet } from '../support/worker-intake';
 import { isTerminalJob, signedInUser, watchJob, type WebUser } from '../support/web-client';
 
 jest.setTimeout(240_000);
@@ -23,10 +23,7 @@ function queuedJob(ownerUid: string, tier: Tier, ageMs: number): Job {
 async function workersIdle(timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const running = await Promise.all(stackState().workers.map(async (worker) => {
-      const text = await (await operatorGet(worker.url, '/metrics')).text();
-      return Number(/^vidgen_attempts_running (\S+)$/m.exec(text)?.[1] ?? NaN);
-    }));
+    const running = await Promise.all(stackState().workers.map((worker) => attemptsRunning(worker.url)));
     if (running.every((n) => n === 0)) return;
     if (Date.now() > deadline) throw new Error(`Workers still busy after ${timeoutMs} ms: ${running.join(', ')} attempts`);
     await new Promise((resolve) => setTimeout(resolve, 250));

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { adminDb, deliverRunAttempt } from '../support/admin';
 import { setStepMs, simControl } from '../support/comfy-sim';
 import { stackState } from '../support/stack-state';
+import { attemptsRunning } from '../support/worker-intake';
 import { isTerminalJob, signedInUser, watchJob, type WebUser } from '../support/web-client';
 
 jest.setTimeout(150_000);
@@ -157,7 +158,12 @@ describe('fault injection', () => {
       expect(done.attempts[0]).toMatchObject({ outcome: 'failed', workerId: frozen.workerId, error: { code: 'lease_expired' } });
       process.kill(frozen.pid!, 'SIGCONT');
       // Awake, the old run finds its ComfyUI prompt finished and tries to go on: its lease is gone.
-      await sleep(6000);
+      // Once it has stopped (its worker runs nothing), whatever it wrote or stored is there to see.
+      const deadline = Date.now() + 30_000;
+      while ((await attemptsRunning(frozen.url)) !== 0) {
+        if (Date.now() > deadline) throw new Error(`${frozen.workerId}'s old run still runs 30 s after it woke`);
+        await sleep(200);
+      }
       watch.stop();
       const after = (await adminDb().doc(`jobs/${jobId}`).get()).data()!;
       expect(after.updatedAt.toMillis()).toBe(done.updatedAt.toMillis());

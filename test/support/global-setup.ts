@@ -11,7 +11,8 @@ declare global {
  * Starts the local stack once for the `stack` test project: two workers, short leases and a fast
  * watchdog so that a dead worker's attempt is handed back within seconds. The workers' clocks are
  * 4 s behind and 4 s ahead of the emulators' (more than half the lease), so every test also runs
- * with machines that disagree on the time. It runs on the default
+ * with machines that disagree on the time. A Veo or Replicate run whose function invocation was
+ * killed is taken up again after 20 s rather than production's minute. It runs on the default
  * ports moved by STACK_PORT_OFFSET (10000), under a project of its own, so that it never meets a
  * stack started by `npm start`.
  *
@@ -37,7 +38,7 @@ export default async function globalSetup(): Promise<void> {
       limitsCacheSeconds: 1,
       // Pods of the RunPod simulator boot in seconds rather than minutes.
       runpod: { provisionMs: 200, bootMs: 1000 },
-      timing: { leaseSeconds: 6, heartbeatSeconds: 2, watchdogTickSeconds: 2, workerWaitSeconds: 20, historyPollSeconds: 2, stallTimeoutSeconds: 8, simStepMs: 60 },
+      timing: { leaseSeconds: 6, heartbeatSeconds: 2, watchdogTickSeconds: 2, workerWaitSeconds: 20, historyPollSeconds: 2, stallTimeoutSeconds: 8, simStepMs: 60, providerLeaseSeconds: 20 },
     },
     (step) => process.stdout.write(`[stack] ${step}\n`),
     (exit) => {

@@ -21,3 +21,9 @@ export function operatorHeaders(via: 'signature' | 'token' = 'signature'): Recor
 export function operatorGet(workerUrl: string, path: string, headers: Record<string, string> = operatorHeaders()): Promise<Response> {
   return fetch(new URL(path, workerUrl), { headers });
 }
+
+/** How many attempts a worker runs, by its `vidgen_attempts_running` gauge: it drops once a run has made its last write. */
+export async function attemptsRunning(workerUrl: string): Promise<number> {
+  const text = await (await operatorGet(workerUrl, '/metrics')).text();
+  return Number(/^vidgen_attempts_running (\S+)$/m.exec(text)?.[1] ?? NaN);
+}

@@ -23,6 +23,8 @@ export interface PlaceAttemptOptions {
   workerSecret: string;
   workerWaitMs: number;
   workerRequestTimeoutMs: number;
+  /** The lease of an attempt run on Veo or Replicate; runOnProvider's default (60 s) unless set. */
+  providerLeaseMs?: number;
   policy: BackendPolicy;
   /** Null when no Gemini API key is configured. */
   veo: VeoProvider | null;
@@ -74,7 +76,7 @@ export async function placeAttempt(data: unknown, services: Services, options: P
     // A live lease means this is a duplicate delivery; an expired one is re-attached by a hosted runner.
     if (attempt.backend !== 'comfyui' && attempt.leaseExpiresAt && attempt.leaseExpiresAt <= new Date()) {
       const provider = attempt.backend === 'gemini' ? options.veo : options.replicate;
-      if (provider) return runOnProvider(services, jobId, attemptIndex, attempt.backend, provider);
+      if (provider) return runOnProvider(services, jobId, attemptIndex, attempt.backend, provider, options.providerLeaseMs);
     }
     logger.info('Attempt already running; duplicate delivery ignored', { jobId, attemptIndex });
     return;
@@ -97,7 +99,7 @@ export async function placeAttempt(data: unknown, services: Services, options: P
   if (choice.kind === 'run' && choice.backend !== 'comfyui') {
     const provider = choice.backend === 'gemini' ? options.veo : replicate;
     if (!provider) throw new Error(`The backend choice named ${choice.backend}, which is not configured here`);
-    return runOnProvider(services, jobId, attemptIndex, choice.backend, provider);
+    return runOnProvider(services, jobId, attemptIndex, choice.backend, provider, options.providerLeaseMs);
   }
   const tried: string[] = [];
   if (choice.kind === 'run') {
@@ -107,7 +109,7 @@ export async function placeAttempt(data: unknown, services: Services, options: P
       return;
     }
     tried.push(...outcome.tried);
-    if (options.policy === 'prefer-comfyui' && replicate) return runOnProvider(services, jobId, attemptIndex, 'replicate', replicate);
+    if (options.policy === 'prefer-comfyui' && replicate) return runOnProvider(services, jobId, attemptIndex, 'replicate', replicate, options.providerLeaseMs);
   }
   return waitForWorker(services, jobId, attempt, options, { live, tried });
 }

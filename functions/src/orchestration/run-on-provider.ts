@@ -5,7 +5,8 @@ import { cloudLog } from '../cloud-log';
 import type { HostedProvider } from '../providers/hosted-provider';
 import { followUpServices, type Services } from '../services';
 
-const LEASE_MS = 60_000;
+/** The lease of a provider run unless PROVIDER_LEASE_SECONDS says otherwise. */
+export const PROVIDER_LEASE_MS = 60_000;
 const PROGRESS_INTERVAL_MS = 1000;
 
 /**
@@ -15,9 +16,9 @@ const PROGRESS_INTERVAL_MS = 1000;
  * to the provider's saved job id. A chained run (Veo) may hand the attempt on to a next invocation
  * before this one's deadline; that one claims it afresh and goes on after the recorded segments.
  */
-export async function runOnProvider(services: Services, jobId: string, attemptIndex: number, backend: Backend, provider: HostedProvider): Promise<void> {
+export async function runOnProvider(services: Services, jobId: string, attemptIndex: number, backend: Backend, provider: HostedProvider, leaseMs = PROVIDER_LEASE_MS): Promise<void> {
   const log = cloudLog({ jobId, attemptIndex, backend });
-  const claim = await claimLease(services.jobs, jobId, { attemptIndex, backend, runnerId: `functions:${backend}`, leaseMs: LEASE_MS });
+  const claim = await claimLease(services.jobs, jobId, { attemptIndex, backend, runnerId: `functions:${backend}`, leaseMs });
   if (!claim.ok) {
     log.info('Attempt not claimed', { refusal: claim.refusal });
     return;
@@ -27,7 +28,7 @@ export async function runOnProvider(services: Services, jobId: string, attemptIn
   const started = Date.now();
   const handedOff: { result: RepositoryResult | null } = { result: null };
   const end = await runUnderLease(
-    { jobs: services.jobs, jobId, job, leaseToken, leaseMs: LEASE_MS, progressIntervalMs: PROGRESS_INTERVAL_MS, ...outputs, workRoot: outputs.workDir, log },
+    { jobs: services.jobs, jobId, job, leaseToken, leaseMs, progressIntervalMs: PROGRESS_INTERVAL_MS, ...outputs, workRoot: outputs.workDir, log },
     (context) =>
       provider.run({
         jobId,

@@ -52,6 +52,7 @@ export const placeAttemptOptions = once((): PlaceAttemptOptions => {
     workerSecret: keys.WORKER_SHARED_SECRET ?? '',
     workerWaitMs: config.WORKER_WAIT_SECONDS * 1000,
     workerRequestTimeoutMs: config.WORKER_REQUEST_TIMEOUT_SECONDS * 1000,
+    providerLeaseMs: config.PROVIDER_LEASE_SECONDS * 1000,
     policy: config.BACKEND_POLICY,
     veo: veoFromConfig(config, keys),
     replicate: replicateFromConfig(config, keys),
