@@ -1,8 +1,9 @@
 import { FieldValue, type DocumentData, type Firestore, type Timestamp } from 'firebase-admin/firestore';
-import { getFunctions } from 'firebase-admin/functions';
 import { FLEET_POD_PREFIX, FLEET_SETTINGS_DOCUMENT, FLEET_STATE_DOCUMENT, type FleetSettings } from '@vidgen/contract';
 import { RunpodClient } from '@vidgen/runpod';
+import { HOST } from '../stack/ports';
 import { LOCAL_SECRETS } from '../stack/stack';
+import { startWatchdogTicker } from '../stack/watchdog-ticker';
 import type { RecordedDecision } from './autoscale-figures';
 import type { BenchContext } from './context';
 import { sleep } from './context';
@@ -74,16 +75,13 @@ export async function configureFleet(db: Firestore, settings: FleetSettings): Pr
 }
 
 /**
- * Enqueues the watchdog's tick (sweep and fleet controller) every `everyMs`, beside the stack's own
- * slower ticker: the fleet then reacts at this pace during the section only, and the other
- * sections' figures keep the stack's usual watchdog load.
+ * Calls the watchdog's tick (sweep and fleet controller) every `everyMs`, never two at once, beside
+ * the stack's own slower ticker: the fleet then reacts at this pace during the section only, and the
+ * other sections' figures keep the stack's usual watchdog load.
  */
 export function tickFleet(ctx: BenchContext, everyMs: number): { stop(): void } {
-  const queue = getFunctions(ctx.adminApp).taskQueue('watchdogTick');
-  const timer = setInterval(() => {
-    queue.enqueue({}, { id: `autoscale-tick-${Date.now()}` }).catch(() => undefined);
-  }, everyMs);
-  return { stop: () => clearInterval(timer) };
+  const { ports, projectId, region } = ctx.state;
+  return startWatchdogTicker(`http://${HOST}:${ports.functions}/${projectId}/${region}/watchdogTick`, everyMs);
 }
 
 /** Subscribes a snapshot listener and resolves with the first value `check` gives after a snapshot; rejects after `timeoutMs`. */
