@@ -61,9 +61,9 @@ export const AttemptOutcomeSchema = z.enum(['succeeded', 'failed', 'cancelled'])
 export type AttemptOutcome = z.infer<typeof AttemptOutcomeSchema>;
 
 /**
- * A finished attempt, kept on the job so an operator sees the whole story. Work a runner started but
- * could not save on its attempt (a cancel or a lost lease came first) is a `cancelled` record of its
- * own with the attempt's index, so that its cost is counted.
+ * A finished attempt, kept on the job so an operator sees the whole story. A Replicate prediction
+ * its runner started but could not save on its attempt (a cancel or a lost lease came first) is a
+ * `cancelled` record of its own with the attempt's index, so that its cost is counted.
  */
 export const AttemptRecordSchema = z.object({
   index: z.number().int().min(0),

@@ -399,18 +399,20 @@ export function settleAttemptCost(job: Job, args: { attemptIndex: number; provid
  * Records provider work that a runner started but could not save on its attempt: the save was
  * refused because the job was cancelled, or another runner took the lease, while the work was being
  * created. The runner cancels it; this keeps its id on the job as an ended record of its own, beside
- * the attempt, so that nothing the lease holder or the job's end wrote is overwritten, and so that
- * what it cost is still counted: a Replicate prediction's charge is read from Replicate and added
- * like any other (`costPending`), by the watchdog, which also cancels it if it still runs. Not
- * fenced, and taken by an ended job too, since the money is spent either way; once per id.
+ * the attempt, so that nothing the lease holder or the job's end wrote is overwritten, with its
+ * charge pending: the watchdog cancels it if it still runs, reads what it cost from the provider
+ * and adds it like any other (`costPending`). Not fenced, and taken by an ended job too, since the
+ * money is spent either way; once per id. Only for work whose cost is read from its provider (a
+ * Replicate prediction): a GPU worker's time is charged on the attempt itself (`cost_known`).
  */
 export function recordStrayProviderJob(job: Job, args: { attempt: Attempt; providerJobId: string; now: Date }): TransitionResult {
+  const attempt: Attempt = { ...args.attempt, providerJobId: args.providerJobId };
+  if (!costReadFromProvider(attempt)) return refuse('cost_known');
   const recorded = [job.attempt?.providerJobId, ...job.attempts.map((a) => a.providerJobId)];
   if (recorded.includes(args.providerJobId)) return refuse('provider_job_known');
-  const attempt: Attempt = { ...args.attempt, providerJobId: args.providerJobId };
-  // Only this work's own charge: what the attempt recorded before belongs to the attempt's record.
-  const cost: AttemptCost = { costUsd: 0, costKnown: !costReadFromProvider(attempt) };
-  return { ok: true, job: { ...job, ...withRecord(job, recordOf(attempt, 'cancelled', null, cost, args.now)), updatedAt: args.now }, next: NONE };
+  // Only this work's own charge, still to be read: what the attempt recorded belongs to its own record.
+  const record = recordOf(attempt, 'cancelled', null, { costUsd: 0, costKnown: false }, args.now);
+  return { ok: true, job: { ...job, ...withRecord(job, record), updatedAt: args.now }, next: NONE };
 }
 
 /** The ended attempts whose cost is still to be read from their provider. */

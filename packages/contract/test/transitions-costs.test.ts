@@ -200,13 +200,10 @@ describe('a prediction whose id its runner could not save on the attempt is stil
     expectSumOfAttempts(settled);
   });
 
-  it('a GPU worker\'s prompt recorded that way costs nothing of its own: its time is on the attempt', () => {
+  it('a GPU worker\'s prompt is not recorded that way: its time is charged on the attempt', () => {
     const claimed = running('animatediff', 'comfyui', { usdPerHour: GPU_USD_PER_HOUR });
     const cancelled = ok(cancelJob(claimed, { now: at(60_000) })).job;
-    const recorded = ok(recordStrayProviderJob(cancelled, { attempt: claimed.attempt!, providerJobId: 'prompt-1', now: at(61_000) })).job;
-    expect(recorded.attempts[1]).toMatchObject({ providerJobId: 'prompt-1', costUsd: 0, costKnown: true });
-    expect(recorded.costUsd).toBe(cancelled.costUsd);
-    expect(recorded.costPending).toBe(false);
+    expect(recordStrayProviderJob(cancelled, { attempt: claimed.attempt!, providerJobId: 'prompt-1', now: at(61_000) })).toEqual(refused('cost_known'));
   });
 });
 

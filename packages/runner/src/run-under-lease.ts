@@ -180,14 +180,16 @@ export async function runUnderLease(run: LeasedRun, produce: (context: RunContex
 
 /**
  * Keeps the id of work started for an attempt the run no longer holds on the job (unfenced, beside
- * the attempt): the books and the watchdog read it from there to charge the work and to cancel it
- * if it still runs. A failure is logged with the id, the one trace left of that work.
+ * the attempt) when only its provider can say what it cost: the books and the watchdog read it from
+ * there to charge the work and to cancel it if it still runs. A failure is logged with the id, the
+ * one trace left of that work.
  */
 async function recordStray(run: LeasedRun, providerJobId: string): Promise<void> {
   const attempt = run.job.attempt;
   try {
     const recorded = await run.jobs.transition(run.jobId, (current, now) => recordStrayProviderJob(current, { attempt, providerJobId, now }));
     if (recorded.ok) run.log.warn('Work started for an attempt this run no longer holds was recorded beside it', { providerJobId });
+    else if (recorded.refusal === 'cost_known') run.log.info('Work started for an attempt this run no longer holds was stopped; the attempt carries its cost', { providerJobId });
     else if (recorded.refusal !== 'provider_job_known') run.log.warn('Could not record work started for an attempt this run no longer holds', { providerJobId, refusal: recorded.refusal });
   } catch (error) {
     run.log.warn('Could not record work started for an attempt this run no longer holds', { providerJobId, err: (error as Error).message });
