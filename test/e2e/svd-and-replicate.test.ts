@@ -187,8 +187,9 @@ describe('Replicate takes over when our GPU workers are full', () => {
 
   it('a cancel that lands before the prediction\'s id is saved still cancels the prediction, and the job and the ledger are charged for it', async () => {
     const marker = randomUUID();
-    // Replicate answers the create 5 s after the prediction started: the cancel comes first, so the run's save of the id is refused.
-    await scriptProvider('replicate', { promptContains: marker, outcome: 'never_finishes', answerDelayMs: 5000 });
+    // Replicate answers the create 15 s after the prediction started: the cancel comes first, even on
+    // a busy machine, so the run's save of the id is refused.
+    await scriptProvider('replicate', { promptContains: marker, outcome: 'never_finishes', answerDelayMs: 15_000 });
     const owner = await signedInUser();
     try {
       const { jobId } = await owner.createVideoJob({ prompt: `${marker} a prediction answered late`, model: 'animatediff' });
@@ -204,7 +205,7 @@ describe('Replicate takes over when our GPU workers are full', () => {
       expect((await adminDb().doc(`jobs/${jobId}`).get()).get('attempt.providerJobId')).toBeNull();
       expect((await owner.cancelVideoJob(jobId)).state).toBe('cancelled');
 
-      for (let i = 0; i < 60 && predictionOf(state)?.status !== 'canceled'; i += 1) {
+      for (let i = 0; i < 100 && predictionOf(state)?.status !== 'canceled'; i += 1) {
         await new Promise((r) => setTimeout(r, 250));
         state = await providerState('replicate');
       }
