@@ -1,4 +1,5 @@
-import { attemptTaskId, cancelJob } from '@vidgen/contract';
+import { attemptTaskId, cancelJob, claimAttempt } from '@vidgen/contract';
+import { userDayLedgerRef } from '@vidgen/contract/admin';
 import { ANIMATEDIFF_SIM_VERSION, createReplicateSimulator, createVeoSimulator, type ReplicateSimulator, type VeoSimulator } from '../../provider-sims/src/simulators';
 import { placeAttempt, type PlaceAttemptOptions } from '../src/orchestration/place-attempt';
 import { sweep } from '../src/orchestration/watchdog';
@@ -117,6 +118,80 @@ describe('hosted attempts under a lease', () => {
     const charge = Math.round((predictionOf()!.metrics.predict_time ?? 0) * USD_PER_SECOND * 1e6) / 1e6;
     expect(charge).toBeGreaterThan(0);
     expect(settled).toMatchObject({ costPending: false, costUsd: charge, attempts: [expect.objectContaining({ costKnown: true, costUsd: charge })] });
+  });
+
+  /** The prediction made for `prompt`, as the simulator holds it. */
+  const predictionFor = (prompt: string) => replicateSim.state().predictions.find((p) => JSON.stringify(p.prediction.input).includes(prompt))?.prediction;
+  const chargeOf = (prompt: string) => Math.round((predictionFor(prompt)!.metrics.predict_time ?? 0) * USD_PER_SECOND * 1e6) / 1e6;
+  const cancelsOf = (id: string) => replicateSim.state().cancelCalls.filter((call) => call.predictionId === id);
+  async function poll(done: () => boolean, what: string): Promise<void> {
+    for (let i = 0; i < 400 && !done(); i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    if (!done()) throw new Error(`timed out waiting for ${what}`);
+  }
+
+  it('a cancel between the prediction\'s create and the save of its id still cancels it, and its charge reaches the job and the ledgers', async () => {
+    const prompt = 'a prediction whose id comes back after the cancel';
+    // The create is answered 1.5 s after the prediction started: the cancel lands before the run can save the id.
+    replicateSim.script({ outcome: 'never_finishes', promptContains: prompt, answerDelayMs: 1500 });
+    const ownerUid = 'owner-late-answer';
+    const jobId = await seedJob(t.services, { ownerUid, plan: ['animatediff'], request: { model: 'animatediff', prompt } });
+    const reservation = { day: '2026-12-02', month: '2026-12', shards: [{ shard: 0, microUsd: 500_000 }] };
+    await t.services.jobs.ref(jobId).update({ reservedUsd: 0.5, reservation });
+
+    const running = placeAttempt({ jobId, attemptIndex: 0 }, t.services, options({ replicate: replicate() }));
+    await poll(() => predictionFor(prompt)?.status === 'processing', 'the prediction to run');
+    expect(await t.services.jobs.get(jobId)).toMatchObject({ state: 'running', attempt: { providerJobId: null } });
+    expect((await t.services.jobs.transition(jobId, (job, now) => cancelJob(job, { now }))).ok).toBe(true);
+    await running;
+
+    const id = predictionFor(prompt)!.id;
+    await poll(() => cancelsOf(id).length > 0, 'the cancel call');
+    expect(cancelsOf(id)).toEqual([expect.objectContaining({ statusBefore: 'processing', statusAfter: 'canceled' })]);
+    expect(await t.services.jobs.get(jobId)).toMatchObject({
+      state: 'cancelled',
+      costPending: true,
+      attempts: [
+        expect.objectContaining({ index: 0, outcome: 'cancelled', providerJobId: null, costKnown: true, costUsd: 0 }),
+        expect.objectContaining({ index: 0, outcome: 'cancelled', providerJobId: id, costKnown: false }),
+      ],
+    });
+
+    const report = await sweep(t.services, { pendingStaleMs: 3_600_000, replicate: replicate() });
+    expect(report.costsSettled).toBe(1);
+    const charge = chargeOf(prompt);
+    expect(charge).toBeGreaterThan(0);
+    const settled = await t.services.jobs.get(jobId);
+    expect(settled).toMatchObject({ state: 'cancelled', costPending: false, costUsd: charge });
+    expect(settled?.attempts[1]).toMatchObject({ providerJobId: id, costKnown: true, costUsd: charge });
+    const day = (await userDayLedgerRef(t.services.db, ownerUid, reservation.day).get()).data();
+    expect(day).toMatchObject({ reservedMicroUsd: -500_000, spentMicroUsd: Math.round(charge * 1e6) });
+  });
+
+  it('a lease taken over between the prediction\'s create and the save of its id leaves the new runner\'s attempt alone, and the prediction is cancelled and charged', async () => {
+    const prompt = 'a prediction whose runner lost its lease meanwhile';
+    replicateSim.script({ outcome: 'never_finishes', promptContains: prompt, answerDelayMs: 1500 });
+    const jobId = await seedJob(t.services, { plan: ['animatediff'], request: { model: 'animatediff', prompt } });
+
+    const running = placeAttempt({ jobId, attemptIndex: 0 }, t.services, options({ replicate: replicate() }));
+    await poll(() => predictionFor(prompt)?.status === 'processing', 'the prediction to run');
+    // Another runner claims the attempt as if the first one's lease had run out.
+    const takeover = await t.services.jobs.transition(jobId, (job, now) =>
+      claimAttempt(job, { attemptIndex: 0, backend: 'replicate', workerId: 'runner-b', leaseToken: 'runner-b:token', leaseMs: 3_600_000, now: new Date(now.getTime() + 3_600_000) }),
+    );
+    expect(takeover.ok).toBe(true);
+    await running;
+
+    const id = predictionFor(prompt)!.id;
+    await poll(() => cancelsOf(id).length > 0, 'the cancel call');
+    expect(cancelsOf(id)).toEqual([expect.objectContaining({ statusBefore: 'processing', statusAfter: 'canceled' })]);
+    const recorded = await t.services.jobs.get(jobId);
+    expect(recorded).toMatchObject({ state: 'running', costPending: true, attempt: { index: 0, workerId: 'runner-b', leaseToken: 'runner-b:token', providerJobId: null } });
+    expect(recorded?.attempts).toEqual([expect.objectContaining({ index: 0, outcome: 'cancelled', providerJobId: id, costKnown: false })]);
+
+    expect((await sweep(t.services, { pendingStaleMs: 3_600_000, replicate: replicate() })).costsSettled).toBe(1);
+    const charge = chargeOf(prompt);
+    expect(charge).toBeGreaterThan(0);
+    expect(await t.services.jobs.get(jobId)).toMatchObject({ state: 'running', costPending: false, costUsd: charge, attempt: { workerId: 'runner-b' } });
   });
 
   it('a failed prediction fails the attempt over to the next tier with what it ran for', async () => {

@@ -95,6 +95,18 @@ describe('Replicate simulator driven by the real replicate client', () => {
     ]);
   });
 
+  it('a create answered late (answerDelayMs): the prediction already runs before its caller learns the id', async () => {
+    sim.script({ outcome: 'never_finishes', promptContains: 'answered late', answerDelayMs: 600 });
+    const started = Date.now();
+    const creating = replicate.predictions.create({ version: ANIMATEDIFF_SIM_VERSION, input: { prompt: 'answered late' } });
+    const recordOf = () => sim.state().predictions.find((p) => JSON.stringify(p.prediction.input).includes('answered late'));
+    await until('processing before the answer', async () => recordOf()?.prediction.status === 'processing');
+    const created = await creating;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(600);
+    expect(created.id).toBe(recordOf()!.prediction.id);
+    expect((await replicate.predictions.cancel(created.id)).status).toBe('canceled');
+  });
+
   it('a prediction canceled before it started bills nothing', async () => {
     const slow = await startReplicate({ startMs: 5_000 });
     try {

@@ -1,4 +1,4 @@
-import { cancelJob, claimAttempt, createJob, expireLease, finishAttempt, recordAttemptCost, recordProviderJob, settleAttemptCost, type Backend, type Job, type Tier } from '@vidgen/contract';
+import { cancelJob, claimAttempt, createJob, expireLease, finishAttempt, recordAttemptCost, recordProviderJob, recordStrayProviderJob, settleAttemptCost, type Backend, type Job, type Tier } from '@vidgen/contract';
 import { aggregateCosts, breakEven, formatCostReport } from '../cost/aggregate';
 
 const at = (s: number) => new Date(Date.UTC(2026, 10, 1, 0, 0, s));
@@ -52,7 +52,7 @@ describe('aggregateCosts', () => {
     replicate = ok(recordProviderJob(replicate, { leaseToken: 't', providerJobId: 'pred-1', now: at(2) }));
     replicate = ok(expireLease(replicate, { attemptIndex: 0, now: at(200) }));
     const pending = replicate;
-    replicate = ok(settleAttemptCost(replicate, { attemptIndex: 0, costUsd: 0.05, now: at(210) }));
+    replicate = ok(settleAttemptCost(replicate, { attemptIndex: 0, providerJobId: 'pred-1', costUsd: 0.05, now: at(210) }));
     const jobs = [gpuCancelled, veoCancelled, replicate, finished('veo', 'gemini', 'failed', 0), finished('animatediff', 'comfyui', 'succeeded', 0.004)];
 
     const report = aggregateCosts(jobs);
@@ -70,6 +70,20 @@ describe('aggregateCosts', () => {
     expect(lines).toContain('Spent so far on jobs still running:  $0.0500 (1 jobs)');
     expect(lines.find((line) => line.startsWith('total'))).toMatch(/6\.0650$/);
     expect(lines.some((line) => line.startsWith('Warning'))).toBe(false);
+  });
+  it('counts a prediction whose id its runner could not save (the job was cancelled meanwhile) once its charge is read', () => {
+    const claimed = running('animatediff', 'replicate');
+    let job = ok(cancelJob(claimed, { now: at(3) }));
+    job = ok(recordStrayProviderJob(job, { attempt: claimed.attempt!, providerJobId: 'pred-stray', now: at(4) }));
+    expect(aggregateCosts([job]).costPendingJobs).toBe(1);
+    job = ok(settleAttemptCost(job, { attemptIndex: 0, providerJobId: 'pred-stray', costUsd: 0.02, now: at(60) }));
+
+    const report = aggregateCosts([job]);
+    expect(report.totalUsd).toBeCloseTo(0.02, 10);
+    expect(report.attemptsUsd).toBeCloseTo(0.02, 10);
+    expect(report.byState.cancelled).toEqual({ jobs: 1, costUsd: 0.02 });
+    expect(report.rows).toEqual([{ tier: 'animatediff', backend: 'replicate', attempts: 2, videos: 0, videoSeconds: 0, costUsd: 0.02, noVideoUsd: 0.02 }]);
+    expect(report.costPendingJobs).toBe(0);
   });
 });
 

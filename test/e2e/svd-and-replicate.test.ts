@@ -7,6 +7,7 @@ import { CloudObjectStore } from '@vidgen/media';
 import { adminApp, adminDb } from '../support/admin';
 import { setStepMs, simControl } from '../support/comfy-sim';
 import { downloadAndProbe } from '../support/media';
+import { userDayLedger } from '../support/limits';
 import { clearProviderScripts, providerState, scriptProvider } from '../support/provider-sims';
 import { stackState } from '../support/stack-state';
 import { isTerminalJob, signedInUser, watchJob, type WebUser } from '../support/web-client';
@@ -182,5 +183,51 @@ describe('Replicate takes over when our GPU workers are full', () => {
     expect(settled.attempts).toEqual([expect.objectContaining({ outcome: 'cancelled', backend: 'replicate', providerJobId: predictionId })]);
     expect(settled.attempts[0].costUsd).toBe(Math.round(predictTime * 0.000975 * 1e6) / 1e6);
     expect(settled.costUsd).toBeCloseTo(settled.attempts[0].costUsd, 9);
+  });
+
+  it('a cancel that lands before the prediction\'s id is saved still cancels the prediction, and the job and the ledger are charged for it', async () => {
+    const marker = randomUUID();
+    // Replicate answers the create 15 s after the prediction started: the cancel comes first, even on
+    // a busy machine, so the run's save of the id is refused.
+    await scriptProvider('replicate', { promptContains: marker, outcome: 'never_finishes', answerDelayMs: 15_000 });
+    const owner = await signedInUser();
+    try {
+      const { jobId } = await owner.createVideoJob({ prompt: `${marker} a prediction answered late`, model: 'animatediff' });
+      type SimState = { predictions?: Array<{ prediction: { id: string; status: string; input: unknown; metrics: { predict_time?: number } } }>; cancelCalls?: Array<{ predictionId: string; statusBefore: string }> };
+      const predictionOf = (state: SimState) => state.predictions?.find((p) => JSON.stringify(p.prediction.input).includes(marker))?.prediction;
+      let state: SimState = {};
+      for (let i = 0; i < 100 && predictionOf(state)?.status !== 'processing'; i += 1) {
+        if (i > 0) await new Promise((r) => setTimeout(r, 100));
+        state = await providerState('replicate');
+      }
+      const predictionId = predictionOf(state)?.id;
+      expect(predictionOf(state)?.status).toBe('processing');
+      expect((await adminDb().doc(`jobs/${jobId}`).get()).get('attempt.providerJobId')).toBeNull();
+      expect((await owner.cancelVideoJob(jobId)).state).toBe('cancelled');
+
+      for (let i = 0; i < 100 && predictionOf(state)?.status !== 'canceled'; i += 1) {
+        await new Promise((r) => setTimeout(r, 250));
+        state = await providerState('replicate');
+      }
+      expect(predictionOf(state)?.status).toBe('canceled');
+      expect(state.cancelCalls?.find((call) => call.predictionId === predictionId)).toMatchObject({ statusBefore: 'processing' });
+
+      // The id was recorded beside the cancelled attempt; the watchdog reads the charge and adds it.
+      const watch = watchJob(owner, jobId);
+      const settled = await watch.until((job) => job.costPending === false && job.attempts.some((a: { providerJobId: string | null; costKnown: boolean }) => a.providerJobId === predictionId && a.costKnown), 30_000);
+      watch.stop();
+      const predictTime = predictionOf(state)!.metrics.predict_time!;
+      expect(predictTime).toBeGreaterThan(0);
+      const charge = Math.round(predictTime * 0.000975 * 1e6) / 1e6;
+      expect(settled.state).toBe('cancelled');
+      expect(settled.attempts).toEqual([
+        expect.objectContaining({ index: 0, outcome: 'cancelled', providerJobId: null, costUsd: 0 }),
+        expect.objectContaining({ index: 0, outcome: 'cancelled', backend: 'replicate', providerJobId: predictionId, costUsd: charge }),
+      ]);
+      expect(settled.costUsd).toBeCloseTo(charge, 9);
+      expect(await userDayLedger(owner.uid)).toEqual({ reservedMicroUsd: 0, spentMicroUsd: Math.round(charge * 1e6) });
+    } finally {
+      await owner.close();
+    }
   });
 });

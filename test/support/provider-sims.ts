@@ -8,7 +8,7 @@ function baseUrl(provider: Provider): string {
 }
 
 /** Scripts the next outcome of a provider simulator for prompts containing `promptContains`. */
-export async function scriptProvider(provider: Provider, script: { promptContains?: string; outcome: string; times?: number; latencyMs?: number }): Promise<void> {
+export async function scriptProvider(provider: Provider, script: { promptContains?: string; outcome: string; times?: number; latencyMs?: number; answerDelayMs?: number }): Promise<void> {
   const response = await fetch(`${baseUrl(provider)}/sim/script`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(script) });
   if (!response.ok) throw new Error(`scripting ${provider}: ${response.status} ${await response.text()}`);
 }

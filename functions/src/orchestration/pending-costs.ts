@@ -29,7 +29,7 @@ export async function settleJobCosts(services: Services, jobId: string, data: un
       report.waiting += 1;
       continue;
     }
-    const result = await services.jobs.transition(jobId, (current, at) => settleAttemptCost(current, { attemptIndex: record.index, costUsd, now: at }));
+    const result = await services.jobs.transition(jobId, (current, at) => settleAttemptCost(current, { attemptIndex: record.index, providerJobId: record.providerJobId, costUsd, now: at }));
     if (result.ok) {
       report.settled += 1;
       logger.info('Attempt cost read from its provider', { jobId, attemptIndex: record.index, backend: record.backend, costUsd });

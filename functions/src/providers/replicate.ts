@@ -114,8 +114,9 @@ export class ReplicateProvider implements HostedProvider {
     }
     const predictionId = id;
     // A cancel or a lost lease stops paying at once, also one that came while the prediction was
-    // being created or its id saved; what it cost is read afterwards (by the watchdog, from the id
-    // saved on the attempt), since this run may write nothing more.
+    // being created or its id saved (a refused save stops the run); what it cost is read afterwards
+    // by the watchdog, from the id saved on the attempt or, when the save was refused, recorded
+    // beside it, since this run may write nothing more.
     const cancel = () => void this.client.predictions.cancel(predictionId).catch(() => undefined);
     if (run.signal.aborted) cancel();
     else run.signal.addEventListener('abort', cancel, { once: true });

@@ -60,7 +60,11 @@ export type Attempt = z.infer<typeof AttemptSchema>;
 export const AttemptOutcomeSchema = z.enum(['succeeded', 'failed', 'cancelled']);
 export type AttemptOutcome = z.infer<typeof AttemptOutcomeSchema>;
 
-/** A finished attempt, kept on the job so an operator sees the whole story. */
+/**
+ * A finished attempt, kept on the job so an operator sees the whole story. A Replicate prediction
+ * its runner started but could not save on its attempt (a cancel or a lost lease came first) is a
+ * `cancelled` record of its own with the attempt's index, so that its cost is counted.
+ */
 export const AttemptRecordSchema = z.object({
   index: z.number().int().min(0),
   tier: TierSchema,

@@ -21,7 +21,8 @@ export type Refusal =
   | 'lease_lost' // the caller's fencing token is no longer the attempt's
   | 'already_claimed' // another runner holds a live lease on the attempt
   | 'lease_active' // the watchdog found the lease still valid
-  | 'cost_known'; // the attempt's cost was already settled
+  | 'cost_known' // the attempt's cost was already settled
+  | 'provider_job_known'; // the provider's id for the work is already on the job
 
 /** What must happen after the transition is written. */
 export type NextStep = { kind: 'none' } | { kind: 'dispatch'; attemptIndex: number };
@@ -260,7 +261,9 @@ function ended(job: Job, now: Date): Pick<Job, 'expiresAt' | 'updatedAt'> {
 export function nextTierAfterFailure(job: Job, attempt: Attempt, error: JobErrorData): Tier | null {
   const errorClass = errorClassOf(error.code);
   if (errorClass === 'fatal') return null;
-  const triesOnTier = job.attempts.filter((a) => a.tier === attempt.tier).length + 1;
+  // Distinct attempts: work recorded beside an attempt (recordStrayProviderJob) shares its index.
+  const triedBefore = new Set(job.attempts.filter((a) => a.tier === attempt.tier && a.index !== attempt.index).map((a) => a.index));
+  const triesOnTier = triedBefore.size + 1;
   if (errorClass === 'retry' && triesOnTier < MAX_TRIES_PER_TIER) return attempt.tier;
   const position = job.plan.indexOf(attempt.tier);
   return job.plan[position + 1] ?? null;
@@ -371,10 +374,11 @@ export function cancelJob(job: Job, args: { now: Date }): TransitionResult {
 /**
  * Adds the provider's figure to an ended attempt whose cost was left unknown (a Replicate prediction
  * that was cancelled, or whose runner died): the record and the job's sum both grow by it. The one
- * change a terminal job still takes, since the money was spent either way; once per attempt.
+ * change a terminal job still takes, since the money was spent either way; once per record, which
+ * the attempt's index and the provider's id name (work recorded beside an attempt shares its index).
  */
-export function settleAttemptCost(job: Job, args: { attemptIndex: number; costUsd: number; now: Date }): TransitionResult {
-  const record = job.attempts.find((a) => a.index === args.attemptIndex);
+export function settleAttemptCost(job: Job, args: { attemptIndex: number; providerJobId: string | null; costUsd: number; now: Date }): TransitionResult {
+  const record = job.attempts.find((a) => a.index === args.attemptIndex && a.providerJobId === args.providerJobId);
   if (!record || record.costKnown) return refuse('cost_known');
   const costUsd = roundUsd(Math.max(record.costUsd, args.costUsd));
   const attempts = job.attempts.map((a) => (a === record ? { ...a, costUsd, costKnown: true } : a));
@@ -389,6 +393,26 @@ export function settleAttemptCost(job: Job, args: { attemptIndex: number; costUs
     },
     next: NONE,
   };
+}
+
+/**
+ * Records provider work that a runner started but could not save on its attempt: the save was
+ * refused because the job was cancelled, or another runner took the lease, while the work was being
+ * created. The runner cancels it; this keeps its id on the job as an ended record of its own, beside
+ * the attempt, so that nothing the lease holder or the job's end wrote is overwritten, with its
+ * charge pending: the watchdog cancels it if it still runs, reads what it cost from the provider
+ * and adds it like any other (`costPending`). Not fenced, and taken by an ended job too, since the
+ * money is spent either way; once per id. Only for work whose cost is read from its provider (a
+ * Replicate prediction): a GPU worker's time is charged on the attempt itself (`cost_known`).
+ */
+export function recordStrayProviderJob(job: Job, args: { attempt: Attempt; providerJobId: string; now: Date }): TransitionResult {
+  const attempt: Attempt = { ...args.attempt, providerJobId: args.providerJobId };
+  if (!costReadFromProvider(attempt)) return refuse('cost_known');
+  const recorded = [job.attempt?.providerJobId, ...job.attempts.map((a) => a.providerJobId)];
+  if (recorded.includes(args.providerJobId)) return refuse('provider_job_known');
+  // Only this work's own charge, still to be read: what the attempt recorded belongs to its own record.
+  const record = recordOf(attempt, 'cancelled', null, { costUsd: 0, costKnown: false }, args.now);
+  return { ok: true, job: { ...job, ...withRecord(job, record), updatedAt: args.now }, next: NONE };
 }
 
 /** The ended attempts whose cost is still to be read from their provider. */

@@ -11,6 +11,7 @@ import {
   JobSchema,
   recordAttemptCost,
   recordProviderJob,
+  recordStrayProviderJob,
   settleAttemptCost,
   type Backend,
   type Job,
@@ -117,15 +118,15 @@ describe('a Replicate prediction\'s cost is read from Replicate when the runner 
 
   it('settling adds the figure once, to the record and to the job, even after the job ended', () => {
     const cancelled = ok(cancelJob(running('animatediff', 'replicate', { providerJobId: 'pred-1' }), { now: at(30_000) })).job;
-    const { job: settled } = ok(applyUnchanged(cancelled, (j) => settleAttemptCost(j, { attemptIndex: 0, costUsd: 0.0195, now: at(40_000) })));
+    const { job: settled } = ok(applyUnchanged(cancelled, (j) => settleAttemptCost(j, { attemptIndex: 0, providerJobId: 'pred-1', costUsd: 0.0195, now: at(40_000) })));
     expect(settled.state).toBe('cancelled');
     expect(settled.attempts[0]).toMatchObject({ costUsd: 0.0195, costKnown: true });
     expect(settled.costUsd).toBe(0.0195);
     expect(settled.costPending).toBe(false);
     expect(attemptsAwaitingCost(settled)).toEqual([]);
     expectSumOfAttempts(settled);
-    expect(settleAttemptCost(settled, { attemptIndex: 0, costUsd: 1, now: at(50_000) })).toEqual(refused('cost_known'));
-    expect(settleAttemptCost(settled, { attemptIndex: 7, costUsd: 1, now: at(50_000) })).toEqual(refused('cost_known'));
+    expect(settleAttemptCost(settled, { attemptIndex: 0, providerJobId: 'pred-1', costUsd: 1, now: at(50_000) })).toEqual(refused('cost_known'));
+    expect(settleAttemptCost(settled, { attemptIndex: 7, providerJobId: 'pred-1', costUsd: 1, now: at(50_000) })).toEqual(refused('cost_known'));
   });
 
   it('a prediction whose runner died is pending too, and settles on the job that moved on', () => {
@@ -133,7 +134,7 @@ describe('a Replicate prediction\'s cost is read from Replicate when the runner 
     const expired = ok(expireLease(job, { attemptIndex: 0, now: at(10 * LEASE_MS) })).job;
     expect(expired.state).toBe('queued');
     expect(expired.attempts[0]).toMatchObject({ costKnown: false, providerJobId: 'pred-1' });
-    const settled = ok(settleAttemptCost(expired, { attemptIndex: 0, costUsd: 0.05, now: at(11 * LEASE_MS) })).job;
+    const settled = ok(settleAttemptCost(expired, { attemptIndex: 0, providerJobId: 'pred-1', costUsd: 0.05, now: at(11 * LEASE_MS) })).job;
     expect(settled.attempt).toEqual(expired.attempt);
     expectSumOfAttempts(settled);
     expect(settled.costUsd).toBe(0.05);
@@ -150,6 +151,59 @@ describe('a Replicate prediction\'s cost is read from Replicate when the runner 
     const done = ok(finishAttempt(job, { leaseToken: 'tok', result: { outcome: 'failed', error: errorOf('provider_timeout'), costUsd: 0.03 }, now: at(9_000) })).job;
     expect(done.attempts[0]).toMatchObject({ costUsd: 0.03, costKnown: true, providerJobId: 'pred-1' });
     expect(done.costPending).toBe(false);
+  });
+});
+
+describe('a prediction whose id its runner could not save on the attempt is still charged', () => {
+  it('a job cancelled between the create and the save keeps the id beside the attempt, pending, and settles its charge after the end', () => {
+    const claimed = running('animatediff', 'replicate');
+    const cancelled = ok(cancelJob(claimed, { now: at(3_000) })).job;
+    expect(recordProviderJob(cancelled, { leaseToken: 'tok', providerJobId: 'pred-1', now: at(3_500) })).toEqual(refused('job_terminal'));
+
+    const { job: recorded } = ok(applyUnchanged(cancelled, (j) => recordStrayProviderJob(j, { attempt: claimed.attempt!, providerJobId: 'pred-1', now: at(4_000) })));
+    expect(recorded.state).toBe('cancelled');
+    expect(recorded.attempts).toEqual([
+      expect.objectContaining({ index: 0, outcome: 'cancelled', providerJobId: null, costKnown: true }),
+      expect.objectContaining({ index: 0, outcome: 'cancelled', providerJobId: 'pred-1', costUsd: 0, costKnown: false, workerId: 'runner-1', endedAt: at(4_000) }),
+    ]);
+    expect(recorded.costPending).toBe(true);
+    expect(attemptsAwaitingCost(recorded).map((a) => a.providerJobId)).toEqual(['pred-1']);
+    expectSumOfAttempts(recorded);
+    expect(recordStrayProviderJob(recorded, { attempt: claimed.attempt!, providerJobId: 'pred-1', now: at(5_000) })).toEqual(refused('provider_job_known'));
+
+    const settled = ok(settleAttemptCost(recorded, { attemptIndex: 0, providerJobId: 'pred-1', costUsd: 0.02, now: at(60_000) })).job;
+    expect(settled).toMatchObject({ state: 'cancelled', costUsd: 0.02, costPending: false });
+    expect(settled.attempts.map((a) => a.costUsd)).toEqual([0, 0.02]);
+    expectSumOfAttempts(settled);
+  });
+
+  it('a lease taken over meanwhile leaves the new holder\'s attempt as it is, and the record beside it is no try of its own', () => {
+    // The tier's second try: the first failed.
+    const first = ok(finishAttempt(running('animatediff', 'replicate'), { leaseToken: 'tok', result: { outcome: 'failed', error: errorOf('provider_failed'), costUsd: 0.01 }, now: at(5_000) })).job;
+    const claimed = ok(claimAttempt(first, { attemptIndex: 1, backend: 'replicate', workerId: 'runner-1', leaseToken: 'tok-1', leaseMs: LEASE_MS, now: at(6_000) })).job;
+    const takenOver = ok(claimAttempt(claimed, { attemptIndex: 1, backend: 'replicate', workerId: 'runner-2', leaseToken: 'tok-2', leaseMs: LEASE_MS, now: at(10 * LEASE_MS) })).job;
+    expect(recordProviderJob(takenOver, { leaseToken: 'tok-1', providerJobId: 'pred-1', now: at(10 * LEASE_MS + 1) })).toEqual(refused('lease_lost'));
+
+    const recorded = ok(recordStrayProviderJob(takenOver, { attempt: claimed.attempt!, providerJobId: 'pred-1', now: at(10 * LEASE_MS + 2) })).job;
+    expect(recorded.attempt).toEqual(takenOver.attempt);
+    expect(recorded).toMatchObject({ state: 'running', costPending: true });
+    expect(recorded.attempts[1]).toMatchObject({ index: 1, providerJobId: 'pred-1', workerId: 'runner-1', costKnown: false });
+    expectSumOfAttempts(recorded);
+
+    // Attempt 1 failing is the tier's second try, not its third: the tier is tried once more.
+    const retried = ok(finishAttempt(recorded, { leaseToken: 'tok-2', result: { outcome: 'failed', error: errorOf('provider_failed'), costUsd: 0.01 }, now: at(11 * LEASE_MS) }));
+    expect(retried.next).toEqual({ kind: 'dispatch', attemptIndex: 2 });
+    expect(retried.job.attempt).toMatchObject({ index: 2, tier: 'animatediff' });
+    expect(settleAttemptCost(retried.job, { attemptIndex: 1, providerJobId: null, costUsd: 1, now: at(12 * LEASE_MS) })).toEqual(refused('cost_known'));
+    const settled = ok(settleAttemptCost(retried.job, { attemptIndex: 1, providerJobId: 'pred-1', costUsd: 0.03, now: at(12 * LEASE_MS) })).job;
+    expect(settled.costUsd).toBe(0.05);
+    expectSumOfAttempts(settled);
+  });
+
+  it('a GPU worker\'s prompt is not recorded that way: its time is charged on the attempt', () => {
+    const claimed = running('animatediff', 'comfyui', { usdPerHour: GPU_USD_PER_HOUR });
+    const cancelled = ok(cancelJob(claimed, { now: at(60_000) })).job;
+    expect(recordStrayProviderJob(cancelled, { attempt: claimed.attempt!, providerJobId: 'prompt-1', now: at(61_000) })).toEqual(refused('cost_known'));
   });
 });
 

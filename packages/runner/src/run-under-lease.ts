@@ -6,6 +6,7 @@ import {
   percentFor,
   recordAttemptCost,
   recordProviderJob,
+  recordStrayProviderJob,
   reportProgress,
   type AttemptResult,
   type ClaimedJob,
@@ -37,7 +38,12 @@ export interface RunContext {
   workDir: string;
   /** Reports progress; written at most once per interval, the latest value always lands. */
   progress(update: ProgressUpdate): void;
-  /** Saves the backend's own id for the work on the attempt (fenced) before waiting on it, so a redelivery re-attaches. */
+  /**
+   * Saves the backend's own id for the work on the attempt (fenced) before waiting on it, so a
+   * redelivery re-attaches. When the save is refused (a cancel or a lost lease came first), the run
+   * is stopped, so the backend cancels the work, the id is recorded beside the attempt so that what
+   * the work cost is still read and counted, and this throws a {@link RunStopped}.
+   */
   saveProviderJobId(id: string): Promise<void>;
   /**
    * Records what the attempt's finished paid work cost so far (the running total: after a Veo
@@ -120,7 +126,11 @@ export async function runUnderLease(run: LeasedRun, produce: (context: RunContex
       progress: (update) => reporter.update(update),
       saveProviderJobId: async (id) => {
         const saved = await jobs.transition(jobId, (current, now) => recordProviderJob(current, { leaseToken, providerJobId: id, now }));
-        if (!saved.ok) throw new RunStopped('lease_lost', saved.refusal);
+        if (saved.ok) return;
+        const stopped = new RunStopped(saved.refusal === 'job_terminal' ? 'cancelled' : 'lease_lost', saved.refusal);
+        stop(stopped);
+        await recordStray(run, id);
+        throw stopped;
       },
       recordCost: async (totalUsd) => {
         spentUsd = Math.max(spentUsd, totalUsd);
@@ -166,6 +176,24 @@ export async function runUnderLease(run: LeasedRun, produce: (context: RunContex
   const finished = await jobs.transition(jobId, (current, now) => finishAttempt(current, { leaseToken, result, now }));
   if (!finished.ok) await discardAfterLoss(run, finished.refusal, result);
   return { kind: 'finished', result, finished };
+}
+
+/**
+ * Keeps the id of work started for an attempt the run no longer holds on the job (unfenced, beside
+ * the attempt) when only its provider can say what it cost: the books and the watchdog read it from
+ * there to charge the work and to cancel it if it still runs. A failure is logged with the id, the
+ * one trace left of that work.
+ */
+async function recordStray(run: LeasedRun, providerJobId: string): Promise<void> {
+  const attempt = run.job.attempt;
+  try {
+    const recorded = await run.jobs.transition(run.jobId, (current, now) => recordStrayProviderJob(current, { attempt, providerJobId, now }));
+    if (recorded.ok) run.log.warn('Work started for an attempt this run no longer holds was recorded beside it', { providerJobId });
+    else if (recorded.refusal === 'cost_known') run.log.info('Work started for an attempt this run no longer holds was stopped; the attempt carries its cost', { providerJobId });
+    else if (recorded.refusal !== 'provider_job_known') run.log.warn('Could not record work started for an attempt this run no longer holds', { providerJobId, refusal: recorded.refusal });
+  } catch (error) {
+    run.log.warn('Could not record work started for an attempt this run no longer holds', { providerJobId, err: (error as Error).message });
+  }
 }
 
 /**

@@ -154,6 +154,35 @@ describe('runUnderLease', () => {
     expect(store.paths()).toEqual([]);
   });
 
+  it('a save of the backend\'s id that a cancel beat stops the run, so the backend cancels its work, and keeps the id beside the attempt to charge it', async () => {
+    const jobId = `job-${randomUUID()}`;
+    await jobs.ref(jobId).set(createJob({ ownerUid: 'owner-stray', request: { prompt: 'a heron in fog', model: 'animatediff' }, plan: ['animatediff'], now: new Date() }).job);
+    const claimed = await claimLease(jobs, jobId, { attemptIndex: 0, backend: 'replicate', runnerId: 'runner-a', leaseMs: LEASE_MS });
+    if (!claimed.ok) throw new Error(`claim refused: ${claimed.refusal}`);
+    const seen: { error?: unknown; abortedBySave?: boolean; reason?: unknown } = {};
+    const { run, warnings } = leasedRun(jobId, claimed.job, claimed.leaseToken, new MemoryStore());
+    const end = await runUnderLease(run, async (context) => {
+      // The work was created; the job is cancelled before its id is saved.
+      expect((await jobs.transition(jobId, (current, now) => cancelJob(current, { now }))).ok).toBe(true);
+      seen.error = await context.saveProviderJobId('prediction-1').catch((error: unknown) => error);
+      seen.abortedBySave = context.signal.aborted;
+      seen.reason = context.signal.reason;
+      throw seen.error;
+    });
+
+    expect(end).toEqual({ kind: 'stopped', reason: 'cancelled' });
+    expect(seen.error).toBeInstanceOf(RunStopped);
+    expect(seen.abortedBySave).toBe(true);
+    expect(seen.reason).toBeInstanceOf(RunStopped);
+    const stored = await jobs.get(jobId);
+    expect(stored).toMatchObject({ state: 'cancelled', costPending: true, costUsd: 0 });
+    expect(stored?.attempts).toEqual([
+      expect.objectContaining({ index: 0, outcome: 'cancelled', providerJobId: null, costKnown: true }),
+      expect.objectContaining({ index: 0, outcome: 'cancelled', providerJobId: 'prediction-1', workerId: 'runner-a', costKnown: false }),
+    ]);
+    expect(warnings).toContain('Work started for an attempt this run no longer holds was recorded beside it');
+  });
+
   it('fails the attempt with encode_failed when the backend\'s file is no video, and the job goes on to a new attempt', async () => {
     const { jobId, job, leaseToken } = await claimedJob();
     const store = new MemoryStore();

@@ -18,6 +18,11 @@ export const ReplicateScriptSpecSchema = z
       .optional()
       .describe('rate_limited_then_success: creates refused with 429; server_error: GETs of the prediction answered 500; others: predictions it applies to. Default 1 (success: until cleared)'),
     latencyMs: z.number().min(0).optional().describe('processing time of the predictions it makes; default the simulator predictMs'),
+    answerDelayMs: z
+      .number()
+      .min(0)
+      .optional()
+      .describe('how long the create request is answered after its prediction exists and runs (a slow answer): the caller learns the id late'),
     message: z.string().min(1).optional().describe('the prediction error (failed) or the 500 detail (server_error)'),
   })
   .strict();

@@ -116,6 +116,7 @@ export async function createPrediction(core: ReplicateCore, request: FastifyRequ
   core.details.set(request, { ...core.details.get(request), predictionId: id });
   core.log.info({ predictionId: id, model: prediction.model, version, outcome, webhook: body.webhook }, 'Replicate simulator: simulated prediction created (no model runs)');
   core.runner.start(record);
+  if (entry?.answerDelayMs) await new Promise((resolve) => setTimeout(resolve, entry.answerDelayMs));
 
   const waitSeconds = preferWaitSeconds(request.headers.prefer);
   if (waitSeconds !== undefined) await waitForTerminal(record, waitSeconds * 1000);
