@@ -18,6 +18,8 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
+      // Many unit tests start a process or use the emulator: jest's 5 s default fails them on a busy 2-core machine.
+      testTimeout: 20_000,
       testMatch: ['<rootDir>/{packages/*,functions,gpu-worker,comfyui-sim,provider-sims,storage-sim,scripts}/test/**/*.test.ts'],
       globalSetup: '<rootDir>/test/support/unit-firestore-setup.ts',
       globalTeardown: '<rootDir>/test/support/unit-firestore-teardown.ts',
