@@ -17,6 +17,8 @@ const INSPECT_EVERY_MS = 60_000;
 export class WorkerRegistration {
   private timer: NodeJS.Timeout | null = null;
   private unwatch: (() => void) | null = null;
+  private stopped = false;
+  private readonly beating = new Set<Promise<void>>();
   private readonly startedAt = new Date();
   private ready: Tier[] = [];
   private modelsLoaded: string[] = [];
@@ -49,7 +51,15 @@ export class WorkerRegistration {
     );
   }
 
-  async beat(): Promise<void> {
+  /** Writes the record now; nothing once {@link stop} has begun, so that a beat never brings back the record it removed. */
+  beat(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    const beat = this.writeRecord().finally(() => this.beating.delete(beat));
+    this.beating.add(beat);
+    return beat;
+  }
+
+  private async writeRecord(): Promise<void> {
     const { config, log } = this.services;
     try {
       if (Date.now() - this.inspectedAt > INSPECT_EVERY_MS) await this.inspect();
@@ -71,6 +81,7 @@ export class WorkerRegistration {
         startedAt: this.startedAt,
       };
       // Firestore's clock: the dispatcher judges freshness at its read time, whatever this machine's clock says.
+      if (this.stopped) return;
       // Merged, so that the controller's drainRequestedAt survives the heartbeat.
       await this.ref.set({ ...record, heartbeatAt: FieldValue.serverTimestamp() }, { merge: true });
     } catch (error) {
@@ -106,8 +117,10 @@ export class WorkerRegistration {
 
   /** Removes the record so that dispatch stops at once rather than after the heartbeat goes stale. */
   async stop(): Promise<void> {
+    this.stopped = true;
     this.unwatch?.();
     if (this.timer) clearInterval(this.timer);
+    await Promise.allSettled([...this.beating]);
     await this.ref.delete().catch(() => undefined);
   }
 }

@@ -110,4 +110,13 @@ describe('WorkerRegistration and the fleet drain mark', () => {
     expect(await record()).toMatchObject({ usdPerHour: 0.86 });
     await fleetPod.stop();
   });
+
+  it('never brings its record back once stopped, even with a heartbeat under way', async () => {
+    await registration.beat();
+    const underWay = registration.beat();
+    await registration.stop();
+    await underWay;
+    await registration.beat();
+    expect((await firestore.db.collection(COLLECTIONS.workers).doc(WORKER_ID).get()).exists).toBe(false);
+  });
 });
