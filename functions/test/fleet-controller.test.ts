@@ -235,6 +235,19 @@ describe('FleetController', () => {
     expect(await state()).toMatchObject({ draining: 0, current: 1, desired: 0 });
   });
 
+  it('takes no record written before its drain mark for the acknowledgement', async () => {
+    await configure(FLEET);
+    const pod = await runpod.createPod({ name: `${FLEET_POD_PREFIX}idle`, image: 'x', gpu: { id: RTX_4090 } });
+    // What a worker that stopped heartbeating just after reporting draining would leave (fresh enough to count as registered).
+    await register(pod.name, { state: 'draining', running: 0, heartbeatAt: new Date(Date.now() - 5_000) });
+
+    const tick = await controller.tick();
+
+    expect(tick.decision?.actions).toEqual([{ kind: 'drain', podId: pod.id, workerId: pod.name }]);
+    expect(tick.outcomes).toEqual([{ action: `drain ${pod.id}`, ok: true }]);
+    expect((await ours()).map((p) => p.id)).toEqual([pod.id]);
+  });
+
   it('stops rather than terminates a drained pod under the stop policy', async () => {
     await configure({ ...FLEET, stopPolicy: 'stop' });
     const pod = await runpod.createPod({ name: `${FLEET_POD_PREFIX}a`, image: 'x', gpu: { id: RTX_4090 } });

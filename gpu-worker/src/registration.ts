@@ -1,5 +1,5 @@
-import { FieldValue } from 'firebase-admin/firestore';
-import { COLLECTIONS, FLEET_STATE_DOCUMENT, type Tier, type WorkerRecord } from '@vidgen/contract';
+import { FieldValue, type DocumentSnapshot, type Timestamp } from 'firebase-admin/firestore';
+import { COLLECTIONS, FLEET_POD_PREFIX, FLEET_STATE_DOCUMENT, type Tier, type WorkerRecord } from '@vidgen/contract';
 import type { AttemptManager } from './attempts/attempt-manager';
 import { inspectComfy } from './health';
 import type { WorkerServices } from './services';
@@ -19,6 +19,10 @@ export class WorkerRegistration {
   private unwatch: (() => void) | null = null;
   private stopped = false;
   private readonly beating = new Set<Promise<void>>();
+  /** When the newest read of the record whose drain mark was applied was made: an older read that arrives later is ignored. */
+  private markReadAt: Timestamp | null = null;
+  /** The fleet pod's rate from fleet/state, once read; null for a worker the fleet did not start, or before the controller listed it. */
+  private podRate: number | null = null;
   private readonly startedAt = new Date();
   private ready: Tier[] = [];
   private modelsLoaded: string[] = [];
@@ -45,7 +49,7 @@ export class WorkerRegistration {
     this.timer.unref();
     this.unwatch = this.ref.onSnapshot(
       (own) => {
-        if (own.exists && this.manager.hold(Boolean(own.get('drainRequestedAt')))) void this.beat();
+        if (this.applyDrainMark(own)) void this.beat();
       },
       (error) => this.services.log.warn({ err: error.message }, 'Stopped watching this worker\'s record; heartbeats still read the drain mark'),
     );
@@ -59,13 +63,27 @@ export class WorkerRegistration {
     return beat;
   }
 
+  /**
+   * Takes the fleet controller's drain mark from a read of the record, unless a newer read was applied
+   * already (a heartbeat's read can arrive after the listener's); says whether the hold changed. A
+   * record that is gone changes nothing: the fleet removes it when it stops the pod.
+   */
+  private applyDrainMark(own: DocumentSnapshot): boolean {
+    if (this.markReadAt !== null && own.readTime.toMillis() < this.markReadAt.toMillis()) return false;
+    this.markReadAt = own.readTime;
+    return own.exists && this.manager.hold(Boolean(own.get('drainRequestedAt')));
+  }
+
   private async writeRecord(): Promise<void> {
     const { config, log } = this.services;
     try {
       if (Date.now() - this.inspectedAt > INSPECT_EVERY_MS) await this.inspect();
+      else if (this.podRate === null && config.WORKER_ID.startsWith(FLEET_POD_PREFIX)) await this.readPodRate();
       // The fleet controller marks the record to scale this pod down; the state written below acknowledges it.
       const own = await this.ref.get();
-      this.manager.hold(Boolean(own.get('drainRequestedAt')));
+      this.applyDrainMark(own);
+      // Removed while draining: the fleet is stopping this pod, and a record written now would offer it work again.
+      if (!own.exists && this.manager.isDraining) return;
       const record: Omit<WorkerRecord, 'heartbeatAt'> = {
         workerId: config.WORKER_ID,
         url: this.url,
@@ -80,8 +98,8 @@ export class WorkerRegistration {
         usdPerHour: this.manager.usdPerHour,
         startedAt: this.startedAt,
       };
-      // Firestore's clock: the dispatcher judges freshness at its read time, whatever this machine's clock says.
       if (this.stopped) return;
+      // Firestore's clock: the dispatcher judges freshness at its read time, whatever this machine's clock says.
       // Merged, so that the controller's drainRequestedAt survives the heartbeat.
       await this.ref.set({ ...record, heartbeatAt: FieldValue.serverTimestamp() }, { merge: true });
     } catch (error) {
@@ -96,23 +114,24 @@ export class WorkerRegistration {
     this.comfyuiVersion = report.comfyuiVersion;
     this.gpu = report.gpu?.name ?? null;
     this.inspectedAt = report.reachable ? Date.now() : 0;
-    this.manager.usdPerHour = (await this.fleetPodRate()) ?? this.services.config.GPU_COST_PER_HOUR;
+    await this.readPodRate();
   }
 
   /**
-   * The hourly rate RunPod bills for this worker's pod, when it is a fleet pod: the controller lists
-   * its pods' rates in `fleet/state` (a pod may run on any GPU type of the fleet's list, each at its
-   * own price). Null for a worker the fleet did not start, or before the controller has listed it.
+   * Reads the hourly rate RunPod bills for this worker's pod, when it is a fleet pod: the controller
+   * lists its pods' rates in `fleet/state` (a pod may run on any GPU type of the fleet's list, each at
+   * its own price). Attempts are costed at it, else at GPU_COST_PER_HOUR; a failed read keeps the
+   * rate known before.
    */
-  private async fleetPodRate(): Promise<number | null> {
+  private async readPodRate(): Promise<void> {
     try {
       const pods: unknown = (await this.services.db.doc(FLEET_STATE_DOCUMENT).get()).get('pods');
       const own = Array.isArray(pods) ? (pods as Array<{ name?: unknown; costPerHour?: unknown }>).find((pod) => pod.name === this.services.config.WORKER_ID) : undefined;
-      return typeof own?.costPerHour === 'number' && own.costPerHour > 0 ? own.costPerHour : null;
+      if (typeof own?.costPerHour === 'number' && own.costPerHour > 0) this.podRate = own.costPerHour;
     } catch (error) {
-      this.services.log.warn({ err: (error as Error).message }, 'Could not read this pod\'s rate from fleet/state; using GPU_COST_PER_HOUR');
-      return null;
+      this.services.log.warn({ err: (error as Error).message }, 'Could not read this pod\'s rate from fleet/state');
     }
+    this.manager.usdPerHour = this.podRate ?? this.services.config.GPU_COST_PER_HOUR;
   }
 
   /** Removes the record so that dispatch stops at once rather than after the heartbeat goes stale. */

@@ -119,4 +119,18 @@ describe('WorkerRegistration and the fleet drain mark', () => {
     await registration.beat();
     expect((await firestore.db.collection(COLLECTIONS.workers).doc(WORKER_ID).get()).exists).toBe(false);
   });
+
+  it('writes no record once the fleet has removed it while draining, and keeps holding', async () => {
+    await registration.beat();
+    await firestore.db.collection(COLLECTIONS.workers).doc(WORKER_ID).update({ drainRequestedAt: FieldValue.serverTimestamp() });
+    await registration.beat();
+    expect(manager.isDraining).toBe(true);
+
+    // The controller stopped the pod and removed its record; the process has not ended yet.
+    await firestore.db.collection(COLLECTIONS.workers).doc(WORKER_ID).delete();
+    await registration.beat();
+
+    expect(manager.isDraining).toBe(true);
+    expect((await firestore.db.collection(COLLECTIONS.workers).doc(WORKER_ID).get()).exists).toBe(false);
+  });
 });

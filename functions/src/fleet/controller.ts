@@ -83,6 +83,11 @@ interface TickPods {
   created: Pod[];
 }
 
+/** The worker wrote its record after the mark was set (both are Firestore's times): its state answers this drain, not an earlier one. */
+function acknowledgesMark(heartbeatAt: Timestamp | undefined, drainRequestedAt: Timestamp | undefined): boolean {
+  return heartbeatAt !== undefined && drainRequestedAt !== undefined && heartbeatAt.toMillis() >= drainRequestedAt.toMillis();
+}
+
 /** What one tick saw, decided and did; no decision while autoscaling is off or another tick is running. */
 export interface FleetTick {
   settings: EffectiveFleetSettings;
@@ -215,7 +220,7 @@ export class FleetController {
     return outcomes;
   }
 
-  /** Whether the worker's record says, within `waitMs`, that it drains with nothing running (or is gone). */
+  /** Whether the worker's record says, within `waitMs`, that it drains with nothing running since the mark (or is gone). */
   private drainAcknowledged(workerId: string, waitMs: number): Promise<boolean> {
     return new Promise((resolve) => {
       let unwatch = () => undefined as void;
@@ -227,7 +232,7 @@ export class FleetController {
       const timer = setTimeout(() => settle(false), waitMs);
       unwatch = this.workerRef(workerId).onSnapshot(
         (snap) => {
-          if (!snap.exists || (snap.get('state') === 'draining' && snap.get('running') === 0)) settle(true);
+          if (!snap.exists || (snap.get('state') === 'draining' && snap.get('running') === 0 && acknowledgesMark(snap.get('heartbeatAt'), snap.get('drainRequestedAt')))) settle(true);
         },
         () => settle(false),
       );
