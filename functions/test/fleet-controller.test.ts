@@ -105,7 +105,7 @@ describe('FleetController', () => {
       expect(pod.mounts.network).toEqual([{ volumeId: 'vol_models', path: '/workspace' }]);
     }
     const written = await state();
-    expect(written).toMatchObject({ enabled: true, desired: 2, current: 0, pendingBoots: 2, backlog: 3, running: 0 });
+    expect(written).toMatchObject({ enabled: true, desired: 2, current: 0, pendingBoots: 2, backlog: 3, running: 0, rateWarning: null });
     expect(written.lastDecision.reason).toContain('backlog 3 + running 0 at 1 per pod wants 3 pod(s)');
     expect(written.lastDecision.actions).toEqual(pods.map(() => expect.objectContaining({ ok: true, detail: expect.stringContaining(`on ${RTX_4090}`) })));
     expect(logged.at(-1)?.message).toContain('Fleet: backlog 3');
@@ -123,11 +123,14 @@ describe('FleetController', () => {
     await configure({ ...FLEET, scaleUpStep: 1 });
     await backlog(1);
     sim.script({ outcome: 'no_capacity', gpuTypeId: RTX_4090, times: 1 });
+    // Budgets reserve GPU attempts at the RTX 4090's rate here.
+    const reserving = new FleetController({ db: firestore.db, runpod, log, reservedUsdPerHour: 0.44 });
 
-    const tick = await controller.tick();
+    const tick = await reserving.tick();
 
     expect(tick.outcomes).toEqual([expect.objectContaining({ ok: true, detail: expect.stringContaining(`on ${L40S} (refused: ${RTX_4090})`) })]);
     expect((await ours()).map((pod) => pod.gpu?.id)).toEqual([L40S]);
+    expect((await state()).rateWarning).toMatch(/bills \$0\.86\/h, above the \$0\.44\/h that budgets reserve/);
   });
 
   it('reports a create that no GPU type can place, and writes the state all the same', async () => {

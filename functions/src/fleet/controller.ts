@@ -64,6 +64,12 @@ export interface FleetControllerOptions {
   offReason?: string;
   /** How long a tick waits for a drain it asked for to be acknowledged; default {@link DRAIN_ACK_WAIT_MS}. */
   drainAckWaitMs?: number;
+  /**
+   * The hourly GPU rate budgets reserve a GPU attempt at (the functions' GPU_COST_PER_HOUR): a pod
+   * that bills more is reported in `fleet/state` (`rateWarning`) and the log, since its attempts can
+   * then cost more than their jobs reserved.
+   */
+  reservedUsdPerHour?: number;
 }
 
 /** This tick's hold on `fleet/state`: its token, and the time after which it starts no action. */
@@ -180,6 +186,11 @@ export class FleetController {
     const failures = outcomes.filter((outcome) => !outcome.ok);
     const draining = decision.draining - stopped.filter((outcome) => outcome.ok).length;
 
+    const listed = [...ours, ...tickPods.created];
+    const reserved = this.options.reservedUsdPerHour;
+    const dearer = reserved === undefined ? [] : listed.filter((pod) => pod.cost > reserved);
+    const rateWarning = dearer.length === 0 ? null : `${dearer.map((pod) => `${pod.name} bills $${pod.cost}/h`).join(', ')}, above the $${reserved}/h that budgets reserve a GPU attempt at (GPU_COST_PER_HOUR): set GPU_COST_PER_HOUR to the dearest of gpuTypeIds`;
+    if (rateWarning !== null) this.log.warn(`Fleet: ${rateWarning}`, { rateWarning });
     const written = await this.writeIfLeaseHeld(lease, {
       enabled: true,
       desired: decision.desired,
@@ -190,10 +201,11 @@ export class FleetController {
       backlog: backlog.data().count,
       running: running.data().count,
       // With the pods created now, so that a pod's worker finds its hourly rate here when it starts.
-      pods: [...ours, ...tickPods.created].map((pod) => ({ id: pod.id, name: pod.name, status: pod.status, gpu: pod.gpu?.id ?? null, costPerHour: pod.cost })),
+      pods: listed.map((pod) => ({ id: pod.id, name: pod.name, status: pod.status, gpu: pod.gpu?.id ?? null, costPerHour: pod.cost })),
       lastDecision: { at: readAt, reason: decision.reason, actions: outcomes },
       history: trimHistory(history, { at: readAt, wanted: decision.wanted }, settings),
       settingsProblems: problems,
+      rateWarning,
       updatedAt: FieldValue.serverTimestamp(),
     });
     if (!written) this.log.warn('Fleet: this tick lost its lease on fleet/state before it ended; the tick that holds it writes the state', { metric: FLEET_ACTION_FAILED_METRIC, actions: outcomes });

@@ -15,5 +15,5 @@ export const fleetController = once((): FleetController | null => {
   const config = settings();
   const runpod = new RunpodClient({ apiKey: key.apiKey, baseUrl: config.RUNPOD_API_BASE_URL || undefined, ...FLEET_RUNPOD_CALLS });
   const offReason = config.BACKEND_POLICY === 'replicate-only' ? 'BACKEND_POLICY is replicate-only: no attempt runs on a pod, so the fleet creates none' : undefined;
-  return new FleetController({ db: getServices().db, runpod, ...(offReason ? { offReason } : {}) });
+  return new FleetController({ db: getServices().db, runpod, reservedUsdPerHour: config.GPU_COST_PER_HOUR, ...(offReason ? { offReason } : {}) });
 });
