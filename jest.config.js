@@ -14,12 +14,13 @@ const moduleNameMapper = {
 const common = { transform, moduleNameMapper, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
 
 module.exports = {
+  // A global option (jest ignores it in a project): many tests start a process or use an emulator, and
+  // jest's 5 s default failed them on a busy 2-core machine. Files that need more say so themselves.
+  testTimeout: 20_000,
   projects: [
     {
       ...common,
       displayName: 'unit',
-      // Many unit tests start a process or use the emulator: jest's 5 s default fails them on a busy 2-core machine.
-      testTimeout: 20_000,
       testMatch: ['<rootDir>/{packages/*,functions,gpu-worker,comfyui-sim,provider-sims,storage-sim,scripts}/test/**/*.test.ts'],
       globalSetup: '<rootDir>/test/support/unit-firestore-setup.ts',
       globalTeardown: '<rootDir>/test/support/unit-firestore-teardown.ts',
